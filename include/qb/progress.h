@@ -1,0 +1,32 @@
+/*
+ * progress.h - how long-running library calls report progress.
+ *
+ * The library fills a struct qb_progress and calls the front end's function,
+ * at most a few times a second and once at the end (final = true).  The
+ * front end draws a live line on a terminal or ignores it.
+ */
+#ifndef QB_PROGRESS_H
+#define QB_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct qb_progress {
+	const char *step;        /* "db", "minio", "code", "restore" */
+	uint64_t items_done;     /* tables, objects, files */
+	uint64_t items_total;    /* 0 when unknown */
+	uint64_t bytes_done;
+	uint64_t bytes_total;    /* estimate; 0 when unknown */
+	double elapsed;          /* seconds since the step started */
+	const char *current;     /* what is being worked on, or NULL */
+	bool final;
+};
+
+typedef void (*qb_progress_fn)(void *ud, const struct qb_progress *p);
+
+struct qb_progress_cb {
+	qb_progress_fn fn;       /* NULL: no progress */
+	void *ud;
+};
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * conn.c - connecting and querying.
+ *
+ * The connection string is passed to libpq through PQconnectdbParams with
+ * expand_dbname, so a URI or a conninfo string both work and a later
+ * "dbname" entry can point the same settings at another database (the
+ * maintenance database for CREATE/ALTER DATABASE).  Nothing here logs the
+ * string itself: qb_db_redact() is the only way it reaches a log.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_intern.h"
+#include "qb/log.h"
+#include "qb/pgdump.h"
+
+int pgc_connect(const struct qb_config *cfg, const char *dbname, PGconn **out,
+		struct qb_err *err)
+{
+	const char *url = qb_config_get(cfg, "DATABASE_URL", NULL);
+	const char *keys[4], *vals[4];
+	int n = 0;
+	PGconn *c;
+
+	*out = NULL;
+	if (url) {
+		keys[n] = "dbname";
+		vals[n++] = url;
+	}
+	if (dbname) {
+		keys[n] = "dbname";
+		vals[n++] = dbname;
+	}
+	keys[n] = "application_name";
+	vals[n++] = "qbackup";
+	keys[n] = NULL;
+	vals[n] = NULL;
+	c = PQconnectdbParams(keys, vals, 1);
+	if (!c)
+		return qb_err_set(err, QB_ENOMEM, "out of memory connecting to PostgreSQL");
+	if (PQstatus(c) != CONNECTION_OK) {
+		/* libpq's message names host and user, never the password. */
+		char msg[QB_ERRMSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
+		msg[strcspn(msg, "\n")] = '\0';
+		PQfinish(c);
+		return qb_err_set(err, QB_EDB, "unable to connect to PostgreSQL%s%s: %s",
+				  dbname ? " database " : "", dbname ? dbname : "", msg);
+	}
+	if (PQclientEncoding(c) < 0) {
+		PQfinish(c);
+		return qb_err_set(err, QB_EDB, "bad client encoding");
+	}
+	*out = c;
+	return QB_OK;
+}
+
+int pgc_fail(PGconn *c, const PGresult *r, struct qb_err *err, const char *what)
+{
+	char msg[QB_ERRMSG_MAX];
+	const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+
+	if (!m || !m[0])
+		m = PQerrorMessage(c);
+	snprintf(msg, sizeof(msg), "%s", m);
+	/* Keep the first line and the DETAIL/HINT lines short: one-line errors. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n')
+			*p = p[1] ? ' ' : '\0';
+	return qb_err_set(err, QB_EDB, "%s: %s", what, msg);
+}
+
+PGresult *pgc_query(PGconn *c, const char *sql, struct qb_err *err)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return r;
+	{
+		char what[160];
+		snprintf(what, sizeof(what), "query failed (%.100s%s)", sql, strlen(sql) > 100 ? "..." : "");
+		for (char *p = what; *p; p++)
+			if (*p == '\n' || *p == '\t')
+				*p = ' ';
+		pgc_fail(c, r, err, what);
+	}
+	PQclear(r);
+	return NULL;
+}
+
+PGresult *pgc_queryf(PGconn *c, struct qb_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	PGresult *r;
+
+	va_start(ap, fmt);
+	if (vasprintf(&sql, fmt, ap) < 0)
+		sql = NULL;
+	va_end(ap);
+	if (!sql) {
+		qb_err_set(err, QB_ENOMEM, "out of memory");
+		return NULL;
+	}
+	r = pgc_query(c, sql, err);
+	free(sql);
+	return r;
+}
+
+int pgc_exec(PGconn *c, const char *sql, struct qb_err *err)
+{
+	PGresult *r = pgc_query(c, sql, err);
+
+	if (!r)
+		return err ? err->code : QB_EDB;
+	PQclear(r);
+	return QB_OK;
+}
+
+static char *dup_free(char *p)
+{
+	char *s = p ? strdup(p) : NULL;
+
+	PQfreemem(p);
+	return s;
+}
+
+char *pgc_ident(PGconn *c, const char *s)
+{
+	return dup_free(PQescapeIdentifier(c, s, strlen(s)));
+}
+
+char *pgc_literal(PGconn *c, const char *s)
+{
+	return dup_free(PQescapeLiteral(c, s, strlen(s)));
+}
+
+char *pgc_default_dbname(const struct qb_config *cfg)
+{
+	const char *url = qb_config_get(cfg, "DATABASE_URL", NULL);
+	char *name = NULL;
+
+	if (url) {
+		PQconninfoOption *opts = PQconninfoParse(url, NULL);
+		const char *user = NULL;
+		for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+			if (!strcmp(o->keyword, "dbname") && o->val && o->val[0])
+				name = strdup(o->val);
+			if (!strcmp(o->keyword, "user") && o->val && o->val[0])
+				user = o->val;
+		}
+		if (!name && user)
+			name = strdup(user);
+		PQconninfoFree(opts);
+		if (name)
+			return name;
+	}
+	if (getenv("PGDATABASE") && getenv("PGDATABASE")[0])
+		return strdup(getenv("PGDATABASE"));
+	if (getenv("PGUSER") && getenv("PGUSER")[0])
+		return strdup(getenv("PGUSER"));
+	{
+		/* libpq's own default: the operating-system user name. */
+		PQconninfoOption *d = PQconndefaults();
+		for (PQconninfoOption *o = d; o && o->keyword; o++)
+			if (!strcmp(o->keyword, "user") && o->val)
+				name = strdup(o->val);
+		PQconninfoFree(d);
+	}
+	return name;
+}
+
+char *qb_db_redact(const char *conninfo)
+{
+	PQconninfoOption *opts;
+	struct qb_buf b;
+
+	if (!conninfo)
+		return strdup("(PG* environment)");
+	opts = PQconninfoParse(conninfo, NULL);
+	if (!opts)
+		return strdup("(unparsable connection string)");
+	qb_buf_init(&b, 4096);
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !o->val[0])
+			continue;
+		if (!strcmp(o->keyword, "host") || !strcmp(o->keyword, "hostaddr") ||
+		    !strcmp(o->keyword, "port") || !strcmp(o->keyword, "dbname") ||
+		    !strcmp(o->keyword, "user") || !strcmp(o->keyword, "sslmode"))
+			qb_buf_printf(&b, NULL, "%s%s=%s", b.len ? " " : "", o->keyword, o->val);
+	}
+	PQconninfoFree(opts);
+	return qb_buf_detach(&b);
+}

@@ -1,0 +1,44 @@
+/*
+ * pg_intern.h - what the files of src/lib/pg share.  libpq stays here.
+ */
+#ifndef QB_PG_INTERN_H
+#define QB_PG_INTERN_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "qb/buf.h"
+#include "qb/config.h"
+#include "qb/error.h"
+
+/* Connect with DATABASE_URL (or PG* variables); dbname overrides the
+ * database when not NULL.  Errors never contain the password. */
+int pgc_connect(const struct qb_config *cfg, const char *dbname, PGconn **out,
+		struct qb_err *err);
+/* Run SQL expecting tuples or a command; NULL + err on failure. */
+PGresult *pgc_query(PGconn *c, const char *sql, struct qb_err *err);
+PGresult *pgc_queryf(PGconn *c, struct qb_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int pgc_exec(PGconn *c, const char *sql, struct qb_err *err);
+/* Set err from the connection's last error, prefixed with what. */
+int pgc_fail(PGconn *c, const PGresult *r, struct qb_err *err, const char *what);
+/* Quote an identifier / a literal; caller frees with PQfreemem... we return malloc'd. */
+char *pgc_ident(PGconn *c, const char *s);
+char *pgc_literal(PGconn *c, const char *s);
+/* The database name the configuration connects to, malloc'd. */
+char *pgc_default_dbname(const struct qb_config *cfg);
+
+static inline const char *pgc_val(const PGresult *r, int row, const char *col)
+{
+	int f = PQfnumber(r, col);
+	return f < 0 || PQgetisnull(r, row, f) ? NULL : PQgetvalue(r, row, f);
+}
+
+/* The same, "" for NULL: for flags and kinds that are never NULL. */
+static inline const char *pgc_str(const PGresult *r, int row, const char *col)
+{
+	const char *v = pgc_val(r, row, col);
+	return v ? v : "";
+}
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * script.c - reading a dump script: the gzip (or plain) stream, the
+ * qbackup header and end marker, and the policy on what a script may
+ * contain.  Shared by the check pass and the restore pass, so both see the
+ * file the same way.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "qb/gz.h"
+#include "qb/hash.h"
+#include "qb/pgdump.h"
+#include "qb/sqlscan.h"
+#include "script.h"
+
+#define END_MARKER "-- qbackup dump complete\n"
+#define HEADER_MAX 4096
+
+static int src_read(void *ud, void *p, size_t cap, size_t *got, struct qb_err *err)
+{
+	struct script *s = ud;
+	size_t tl = sizeof(s->tail) - 1;
+	int rc;
+
+	if (s->head_pos < s->head_len) {
+		size_t n = s->head_len - s->head_pos;
+		if (n > cap)
+			n = cap;
+		memcpy(p, s->head + s->head_pos, n);
+		s->head_pos += n;
+		*got = n;
+		return QB_OK;
+	}
+	rc = qb_gzr_read(s->gz, p, cap, got, err);
+	if (rc)
+		return rc;
+	s->raw += *got;
+	/* Keep the last bytes seen: the end marker is a comment the scanner skips. */
+	if (*got >= tl) {
+		memcpy(s->tail, (char *)p + *got - tl, tl);
+	} else if (*got) {
+		memmove(s->tail, s->tail + *got, tl - *got);
+		memcpy(s->tail + tl - *got, p, *got);
+	}
+	return QB_OK;
+}
+
+static void header_value(const char *line, const char *key, char *out, size_t cap)
+{
+	const char *p = strstr(line, key);
+	size_t n = 0;
+
+	if (!p)
+		return;
+	p += strlen(key);
+	while (p[n] && p[n] != '\t' && p[n] != '\n' && n + 1 < cap)
+		n++;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+int script_open(struct script *s, const char *path, struct qb_err *err)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0)
+		return qb_err_sys(err, errno == ENOENT ? QB_ENOTFOUND : QB_EIO, errno, "unable to open '%s'", path);
+	s->head = malloc(HEADER_MAX + 1);
+	if (!s->head) {
+		script_close(s);
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	}
+	rc = qb_gzr_new(&s->gz, s->fd, err);
+	/* The first bytes: is it ours, and what database did it come from. */
+	while (!rc && s->head_len < HEADER_MAX) {
+		size_t got;
+		rc = qb_gzr_read(s->gz, s->head + s->head_len, HEADER_MAX - s->head_len, &got, err);
+		if (rc || !got)
+			break;
+		s->head_len += got;
+	}
+	if (rc) {
+		qb_err_prefix(err, "%s", path);
+		script_close(s);
+		return rc;
+	}
+	s->raw = s->head_len;
+	s->head[s->head_len] = '\0';
+	s->info.gzip = qb_gzr_is_gzip(s->gz);
+	s->info.from_qbackup = strstr(s->head, "dump made by qbackup") != NULL;
+	{
+		const char *line = strstr(s->head, "-- qbackup-database: ");
+		if (line) {
+			header_value(line, "encoding=", s->info.encoding, sizeof(s->info.encoding));
+			header_value(line, "lc_collate=", s->info.lc_collate, sizeof(s->info.lc_collate));
+			header_value(line, "lc_ctype=", s->info.lc_ctype, sizeof(s->info.lc_ctype));
+		}
+	}
+	if (s->head_len < HEADER_MAX) {
+		size_t tl = sizeof(s->tail) - 1, n = s->head_len < tl ? s->head_len : tl;
+		memcpy(s->tail + tl - n, s->head + s->head_len - n, n);
+	}
+	rc = qb_sqlscan_new(&s->scan, src_read, s, err);
+	if (rc)
+		script_close(s);
+	return rc;
+}
+
+bool script_complete(const struct script *s)
+{
+	size_t tl = sizeof(s->tail) - 1, ml = strlen(END_MARKER);
+
+	if (!s->info.from_qbackup)
+		return true;  /* pg_dump's scripts: the scanner's checks are all we have */
+	for (size_t i = 0; i + ml <= tl; i++)
+		if (!memcmp(s->tail + i, END_MARKER, ml))
+			return true;
+	return false;
+}
+
+void script_close(struct script *s)
+{
+	qb_sqlscan_free(s->scan);
+	qb_gzr_free(s->gz);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->head);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+static bool starts_with_words(const char *text, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	const char *p = text;
+
+	if (strncasecmp(p, a, la) || (p[la] != ' ' && p[la] != '\t' && p[la] != '\n'))
+		return false;
+	p += la;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return !strncasecmp(p, b, lb) && (p[lb] == ' ' || p[lb] == '\t' || p[lb] == '\n' || p[lb] == ';');
+}
+
+int script_policy(const struct qb_sql_item *it, enum script_meta *meta, struct qb_err *err)
+{
+	*meta = SCRIPT_META_NONE;
+	if (it->kind == QB_SQL_META) {
+		const char *t = it->text + 1;
+		size_t n = strcspn(t, " \t\r");
+		if ((n == 7 && !strncmp(t, "connect", 7)) || (n == 1 && t[0] == 'c'))
+			*meta = SCRIPT_META_CONNECT;
+		else if ((n == 8 && !strncmp(t, "restrict", 8)) || (n == 10 && !strncmp(t, "unrestrict", 10)))
+			*meta = SCRIPT_META_IGNORE;
+		else
+			return qb_err_set(err, QB_EREFUSED,
+					  "line %lu: the script contains the psql meta-command '%.*s'; "
+					  "only \\connect, \\restrict and \\unrestrict are allowed, nothing was restored",
+					  it->line, (int)(n + 1 > 40 ? 40 : n + 1), it->text);
+		return QB_OK;
+	}
+	if (it->kind == QB_SQL_STMT &&
+	    (starts_with_words(it->text, "CREATE", "DATABASE") || starts_with_words(it->text, "DROP", "DATABASE")))
+		return qb_err_set(err, QB_EREFUSED,
+				  "line %lu: the script creates or drops a database (made with pg_dump --create "
+				  "or pg_dumpall?); qrestore restores one database's contents, nothing was restored",
+				  it->line);
+	return QB_OK;
+}
+
+int qb_db_check_script(const char *path, const char *expected_sha256,
+		       struct qb_db_script_info *info, struct qb_err *err)
+{
+	struct script s;
+	struct qb_sql_item it;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	rc = qb_sha256_file(path, info->sha256, NULL, err);
+	if (rc)
+		return rc;
+	if (expected_sha256 && strcmp(expected_sha256, info->sha256) != 0)
+		return qb_err_set(err, QB_ECORRUPT, "'%s' does not match its manifest: SHA-256 is %s, expected %s",
+				  path, info->sha256, expected_sha256);
+	rc = script_open(&s, path, err);
+	if (rc)
+		return rc;
+	while (!(rc = qb_sqlscan_next(s.scan, &it, err)) && it.kind != QB_SQL_EOF) {
+		enum script_meta m;
+		if (it.kind == QB_SQL_STMT) {
+			s.info.statements++;
+			if (it.copy_from_stdin)
+				s.info.copy_blocks++;
+		}
+		rc = script_policy(&it, &m, err);
+		if (rc)
+			break;
+	}
+	if (rc == QB_ECORRUPT || rc == QB_EFORMAT)
+		qb_err_prefix(err, "'%s' is damaged or truncated", path);
+	if (!rc && !script_complete(&s))
+		rc = qb_err_set(err, QB_ECORRUPT, "'%s' is truncated: the dump's end marker is missing", path);
+	if (!rc) {
+		memcpy(s.info.sha256, info->sha256, sizeof(info->sha256));
+		s.info.raw_bytes = s.raw;
+		*info = s.info;
+	}
+	script_close(&s);
+	return rc;
+}

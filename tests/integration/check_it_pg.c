@@ -1,0 +1,345 @@
+/*
+ * check_it_pg.c - the database dump and restore against a real PostgreSQL
+ * (started by tests/harness/run.sh), through the built binaries.
+ *
+ * The reference for "complete" is pg_dump itself: after a round trip, a
+ * full pg_dump of the source and of the restored database must be the
+ * same text (but for pg_dump's own header and \restrict lines).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+static void roles(void)
+{
+	ck_assert_int_eq(tu_psql("postgres",
+		"DO $$ BEGIN "
+		"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_owner') THEN CREATE ROLE qb_owner; END IF; "
+		"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_reader') THEN CREATE ROLE qb_reader; END IF; "
+		"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_writer') THEN CREATE ROLE qb_writer; END IF; "
+		"END $$;", NULL), 0);
+}
+
+static void load_fixture(const char *db)
+{
+	char *out = NULL;
+	int rc;
+
+	roles();
+	tu_pg_create_db(db);
+	rc = tu_sh(&out, "PGPASSWORD='%s' '%s/psql' -X -q -v ON_ERROR_STOP=1 -h %s -p %s -U %s -d %s -f '%s/tests/fixtures/rich.sql'",
+		   tu_env("QB_TEST_PGPASSWORD"), tu_env("QB_TEST_PGBIN"), tu_env("QB_TEST_PGHOST"),
+		   tu_env("QB_TEST_PGPORT"), tu_env("QB_TEST_PGUSER"), db, tu_env("QB_SRCDIR"));
+	ck_assert_msg(rc == 0, "fixture failed to load: %s", out);
+	free(out);
+}
+
+/* pg_dump's full text of db, without the lines that differ by design. */
+static char *pg_dump_text(const char *db)
+{
+	char *out = NULL;
+	int rc = tu_sh(&out, "PGPASSWORD='%s' '%s/pg_dump' -h %s -p %s -U %s -d %s "
+		       "| grep -v -e '^\\\\restrict' -e '^\\\\unrestrict' -e '^-- Dumped' -e '^-- Started' -e '^-- Completed'",
+		       tu_env("QB_TEST_PGPASSWORD"), tu_env("QB_TEST_PGBIN"), tu_env("QB_TEST_PGHOST"),
+		       tu_env("QB_TEST_PGPORT"), tu_env("QB_TEST_PGUSER"), db);
+	ck_assert_msg(rc == 0, "pg_dump %s failed: %s", db, out);
+	return out;
+}
+
+static void assert_same_dump(const char *a, const char *b)
+{
+	char *da = pg_dump_text(a), *db = pg_dump_text(b);
+
+	if (strcmp(da, db) != 0) {
+		char *dir = tu_tmpdir(), *diff = NULL, *pa, *pb;
+		ck_assert_int_ge(asprintf(&pa, "%s/a.sql", dir), 0);
+		ck_assert_int_ge(asprintf(&pb, "%s/b.sql", dir), 0);
+		tu_write_file(pa, da, strlen(da));
+		tu_write_file(pb, db, strlen(db));
+		tu_sh(&diff, "diff -u '%s' '%s' | head -80", pa, pb);
+		ck_abort_msg("pg_dump of %s and %s differ:\n%s", a, b, diff);
+	}
+	free(da);
+	free(db);
+}
+
+/* Run a binary of the build with BACKUP_DIR and DATABASE_URL set; returns its exit status. */
+static int run(char **out, const char *dir, const char *db, const char *args)
+{
+	char *url = tu_pg_url(db);
+	int rc = tu_sh(out, "env -u PGPASSWORD BACKUP_DIR='%s' DATABASE_URL='%s' %s/%s </dev/null", dir, url,
+		       tu_env("QB_BUILD"), args);
+	free(url);
+	return rc;
+}
+
+/* The one db_*.sql.gz in dir (caller frees), or NULL. */
+static char *find_dump(const char *dir)
+{
+	char *out = NULL;
+	size_t n;
+
+	tu_sh(&out, "ls '%s' | grep '^db_.*\\.sql\\.gz$' | head -1", dir);
+	n = strlen(out);
+	while (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	if (!n) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static char *dump_rich(const char *src, const char *dir)
+{
+	char *out = NULL, *name, *path;
+	struct stat st;
+
+	load_fixture(src);
+	ck_assert_msg(run(&out, dir, src, "qbackup --type db -v") == 0, "qbackup failed: %s", out);
+	ck_assert_msg(strstr(out, "qbtest-") == NULL, "the password reached the output: %s", out);
+	ck_assert_msg(strstr(out, "dumped ") != NULL, "-v should log one line per table: %s", out);
+	free(out);
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	ck_assert_int_ge(asprintf(&path, "%s/%s", dir, name), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	free(name);
+	return path;
+}
+
+START_TEST(roundtrip_rich)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *path, *args, *manifest = NULL;
+
+	path = dump_rich("qb_src", dir);
+	tu_pg_drop_db("qb_dst");
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_dst --yes", path), 0);
+	ck_assert_msg(run(&out, dir, "qb_src", args) == 0, "qrestore failed: %s", out);
+	free(out);
+	assert_same_dump("qb_src", "qb_dst");
+	/* The manifest records the per-table row counts and the file's checksum. */
+	tu_sh(&manifest, "cat '%s'/manifest_*.json", dir);
+	ck_assert_msg(strstr(manifest, "\"sha256\"") && strstr(manifest, "\"app.clients\"") &&
+		      strstr(manifest, "\"server_version\""), "manifest: %s", manifest);
+	free(manifest);
+	free(args);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(psql_reads_our_dump)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *path;
+	int rc;
+
+	path = dump_rich("qb_src2", dir);
+	tu_pg_create_db("qb_psql");
+	rc = tu_sh(&out, "gunzip -c '%s' | PGPASSWORD='%s' '%s/psql' -X -q -v ON_ERROR_STOP=1 -h %s -p %s -U %s -d qb_psql",
+		   path, tu_env("QB_TEST_PGPASSWORD"), tu_env("QB_TEST_PGBIN"), tu_env("QB_TEST_PGHOST"),
+		   tu_env("QB_TEST_PGPORT"), tu_env("QB_TEST_PGUSER"));
+	ck_assert_msg(rc == 0, "gunzip | psql failed: %s", out);
+	free(out);
+	assert_same_dump("qb_src2", "qb_psql");
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(restores_pg_dump_plain)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *args;
+	int rc;
+
+	load_fixture("qb_src3");
+	rc = tu_sh(&out, "PGPASSWORD='%s' '%s/pg_dump' -h %s -p %s -U %s -d qb_src3 | gzip -6 > '%s/db_20260206_030000.sql.gz'",
+		   tu_env("QB_TEST_PGPASSWORD"), tu_env("QB_TEST_PGBIN"), tu_env("QB_TEST_PGHOST"),
+		   tu_env("QB_TEST_PGPORT"), tu_env("QB_TEST_PGUSER"), dir);
+	ck_assert_msg(rc == 0, "pg_dump failed: %s", out);
+	free(out);
+	tu_pg_drop_db("qb_old");
+	/* A bare name is looked up in BACKUP_DIR, as the old runbook did. */
+	ck_assert_int_ge(asprintf(&args, "qrestore --db db_20260206_030000.sql.gz --target-db qb_old --yes"), 0);
+	ck_assert_msg(run(&out, dir, "qb_src3", args) == 0, "qrestore of a pg_dump file failed: %s", out);
+	free(out);
+	assert_same_dump("qb_src3", "qb_old");
+	free(args);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* The target, with a marker row: must survive every refused restore. */
+static void make_target(const char *db)
+{
+	tu_pg_create_db(db);
+	ck_assert_int_eq(tu_psql(db, "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('untouched');", NULL), 0);
+}
+
+static void assert_target_untouched(const char *db)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_psql(db, "SELECT v FROM marker;", &out), 0);
+	ck_assert_str_eq(out, "untouched\n");
+	free(out);
+	/* No scratch database left behind. */
+	ck_assert_int_eq(tu_psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE '%qbrestore%';", &out), 0);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+}
+
+START_TEST(truncated_dump_refused)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *path, *args;
+	struct stat st;
+	int rc;
+
+	path = dump_rich("qb_src4", dir);
+	make_target("qb_trunc");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(truncate(path, st.st_size * 2 / 3), 0);
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_trunc --yes", path), 0);
+	rc = run(&out, dir, "qb_src4", args);
+	ck_assert_msg(rc == 6, "a truncated dump must be refused with status 6, got %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "truncated") || strstr(out, "manifest"), "message: %s", out);
+	free(out);
+	assert_target_untouched("qb_trunc");
+	free(args);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(shell_escape_refused)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *path, *flag, *args, *sql;
+	struct stat st;
+	int rc;
+
+	make_target("qb_bang");
+	ck_assert_int_ge(asprintf(&flag, "%s/pwned", dir), 0);
+	ck_assert_int_ge(asprintf(&path, "%s/evil.sql", dir), 0);
+	ck_assert_int_ge(asprintf(&sql, "CREATE TABLE t (a int);\n\\! touch %s\nINSERT INTO marker VALUES ('x');\n", flag), 0);
+	tu_write_file(path, sql, strlen(sql));
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_bang --yes", path), 0);
+	rc = run(&out, dir, "qb_bang", args);
+	ck_assert_msg(rc == 5, "\\! must be refused with status 5, got %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "\\!") != NULL, "the message names the meta-command: %s", out);
+	ck_assert_int_ne(stat(flag, &st), 0);
+	assert_target_untouched("qb_bang");
+	free(out);
+	free(sql);
+	free(args);
+	free(flag);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(replace_keeps_previous)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *path, *args;
+	int rc;
+
+	path = dump_rich("qb_src5", dir);
+	make_target("qb_live");
+	/* Without a terminal and without --yes: refused, nothing changed. */
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_live", path), 0);
+	rc = run(&out, dir, "qb_src5", args);
+	ck_assert_msg(rc == 5 && strstr(out, "--yes"), "no --yes: status %d: %s", rc, out);
+	free(out);
+	assert_target_untouched("qb_live");
+	free(args);
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_live --yes", path), 0);
+	rc = run(&out, dir, "qb_src5", args);
+	ck_assert_msg(rc == 0, "qrestore failed: %s", out);
+	ck_assert_msg(strstr(out, "qb_live_before_") != NULL, "the old database's new name is said: %s", out);
+	free(out);
+	assert_same_dump("qb_src5", "qb_live");
+	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'qb_live_before_%';", &out), 0);
+	ck_assert_msg(strncmp(out, "qb_live_before_", 15) == 0, "previous kept: %s", out);
+	{
+		char *db = strdup(out), *check = NULL;
+		db[strcspn(db, "\n")] = '\0';
+		ck_assert_int_eq(tu_psql(db, "SELECT v FROM marker;", &check), 0);
+		ck_assert_str_eq(check, "untouched\n");
+		free(check);
+		tu_pg_drop_db(db);
+		free(db);
+	}
+	free(out);
+	free(args);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(unsupported_object_fails_by_name)
+{
+	char *dir = tu_tmpdir(), *out = NULL;
+	int rc;
+
+	tu_pg_create_db("qb_evt");
+	ck_assert_int_eq(tu_psql("qb_evt",
+		"CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;"
+		"CREATE EVENT TRIGGER audit_ddl ON ddl_command_end EXECUTE FUNCTION evt();", NULL), 0);
+	rc = run(&out, dir, "qb_evt", "qbackup --type db");
+	ck_assert_msg(rc == 1, "status %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "event trigger") && strstr(out, "audit_ddl"), "names the object: %s", out);
+	free(out);
+	/* No file under a backup name, and no leftover. */
+	ck_assert_int_eq(tu_sh(&out, "ls -A '%s' | grep -c -e '^db_' -e '^.qb-tmp' || true", dir), 0);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+	tu_pg_drop_db("qb_evt");
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(unreachable_database_fails_cleanly)
+{
+	char *dir = tu_tmpdir(), *out = NULL;
+	int rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='postgresql://postgres:s3cr3t-pw@127.0.0.1:1/x' "
+		       "%s/qbackup --type db </dev/null", dir, tu_env("QB_BUILD"));
+
+	ck_assert_msg(rc == 1, "status %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "unable to connect") != NULL, "message: %s", out);
+	ck_assert_msg(strstr(out, "s3cr3t-pw") == NULL, "the password leaked: %s", out);
+	free(out);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+Suite *suite_it_pg(void)
+{
+	Suite *s = suite_create("it_pg");
+	TCase *tc = tcase_create("roundtrip");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, roundtrip_rich);
+	tcase_add_test(tc, psql_reads_our_dump);
+	tcase_add_test(tc, restores_pg_dump_plain);
+	tcase_add_test(tc, truncated_dump_refused);
+	tcase_add_test(tc, shell_escape_refused);
+	tcase_add_test(tc, replace_keeps_previous);
+	tcase_add_test(tc, unsupported_object_fails_by_name);
+	tcase_add_test(tc, unreachable_database_fails_cleanly);
+	suite_add_tcase(s, tc);
+	return s;
+}
