@@ -3,6 +3,7 @@
 # a PostgreSQL cluster, moto's S3 server and an HTTP recorder, each on a free
 # loopback port.  Source it, call qb_servers_start DIR, and qb_servers_stop at exit.
 # Exports the QB_TEST_* variables that tests/testutil.h documents.
+# QB_PG_FSYNC=on gives the cluster production durability (benchmarks); tests run without fsync.
 
 qb_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -40,7 +41,7 @@ qb_start_pg() {
 		--pwfile="$dir/pg.pw" -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
 	rm -f "$dir/pg.pw"
 	qb_as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 start \
-		-o "-p $port -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50 -c shared_buffers=128MB" \
+		-o "-p $port -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=${QB_PG_FSYNC:-off} -c max_connections=50 -c shared_buffers=128MB" \
 		>/dev/null || { cat "$dir/pg/server.log"; return 1; }
 	export QB_TEST_PGBIN=$bin QB_TEST_PGHOST=127.0.0.1 QB_TEST_PGPORT=$port QB_TEST_PGUSER=postgres QB_TEST_PGPASSWORD=$pw
 	QB_PG_DATA=$dir/pg/data

@@ -1,0 +1,152 @@
+/*
+ * cli.c - shared front-end plumbing (see cli.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "qb/catalog.h"
+#include "qb/log.h"
+
+static void clear_line(struct cli *c)
+{
+	if (c->line_open) {
+		fputs("\r\033[K", stderr);
+		c->line_open = false;
+	}
+}
+
+static void sink(void *ud, enum qb_level level, const char *msg)
+{
+	struct cli *c = ud;
+	char when[40];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	clear_line(c);
+	localtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	fprintf(stderr, "%s %-5s %s\n", when, qb_level_name(level), msg);
+}
+
+static void eta(char *buf, size_t len, double seconds)
+{
+	long s = (long)(seconds + 0.5);
+
+	if (s >= 3600)
+		snprintf(buf, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+static void progress(void *ud, const struct qb_progress *p)
+{
+	struct cli *c = ud;
+	char done[QB_SIZE_STR_MAX], rate[QB_SIZE_STR_MAX], left[32] = "";
+	double bps = p->elapsed > 0 ? (double)p->bytes_done / p->elapsed : 0;
+
+	if (!c->tty || c->verbosity == 0)
+		return;
+	qb_format_size(p->bytes_done, done, sizeof(done));
+	qb_format_size((uint64_t)bps, rate, sizeof(rate));
+	if (p->bytes_total > p->bytes_done && bps > 0) {
+		char t[24];
+		eta(t, sizeof(t), (double)(p->bytes_total - p->bytes_done) / bps);
+		snprintf(left, sizeof(left), ", ETA %s", t);
+	}
+	if (p->items_total)
+		fprintf(stderr, "\r\033[K%s: %" PRIu64 "/%" PRIu64 ", %s, %s/s%s", p->step, p->items_done,
+			p->items_total, done, rate, left);
+	else
+		fprintf(stderr, "\r\033[K%s: %" PRIu64 " done, %s, %s/s", p->step, p->items_done, done, rate);
+	c->line_open = true;
+	if (p->final)
+		clear_line(c);
+	fflush(stderr);
+}
+
+void cli_init(struct cli *c, const char *prog)
+{
+	memset(c, 0, sizeof(*c));
+	umask(077);
+	c->prog = prog;
+	c->verbosity = 1;
+	c->tty = isatty(STDERR_FILENO);
+	c->progress.fn = progress;
+	c->progress.ud = c;
+	qb_log_set_sink(sink, c, QB_LOG_INFO);
+}
+
+void cli_set_verbosity(struct cli *c, int verbosity)
+{
+	c->verbosity = verbosity;
+	qb_log_set_sink(sink, c, verbosity == 0 ? QB_LOG_WARN : verbosity == 1 ? QB_LOG_INFO : QB_LOG_DEBUG);
+}
+
+bool cli_load_config(struct cli *c, const char *path)
+{
+	struct qb_err err = { 0 };
+
+	if (qb_config_load(&c->cfg, path, &err)) {
+		fprintf(stderr, "%s: %s\n", c->prog, err.msg);
+		return false;
+	}
+	return true;
+}
+
+void cli_done(struct cli *c)
+{
+	clear_line(c);
+	qb_config_free(c->cfg);
+	c->cfg = NULL;
+	qb_log_set_sink(NULL, NULL, QB_LOG_INFO);
+}
+
+int cli_exit_for(int code)
+{
+	switch (code) {
+	case QB_OK:           return EXIT_OK;
+	case QB_EARG:         return EXIT_USAGE;
+	case QB_ECONFIG:      return EXIT_CONFIG;
+	case QB_ELOCKED:      return EXIT_LOCKED;
+	case QB_EREFUSED:     return EXIT_REFUSED;
+	case QB_ECORRUPT:     return EXIT_CORRUPT;
+	case QB_ENOTFOUND:    return EXIT_NOTFOUND;
+	default:              return EXIT_FAILED;
+	}
+}
+
+int cli_fail(struct cli *c, const struct qb_err *err)
+{
+	clear_line(c);
+	fprintf(stderr, "%s: %s\n", c->prog, err->msg[0] ? err->msg : qb_code_text(err->code));
+	return cli_exit_for(err->code);
+}
+
+bool cli_confirm(struct cli *c, const char *question, bool yes, struct qb_err *err)
+{
+	char answer[16];
+	FILE *tty;
+
+	if (yes)
+		return true;
+	if (!isatty(STDIN_FILENO)) {
+		qb_err_set(err, QB_EREFUSED, "%s: no terminal to confirm on; run again with --yes to proceed",
+			   question);
+		return false;
+	}
+	clear_line(c);
+	tty = stderr;
+	fprintf(tty, "%s [y/N] ", question);
+	fflush(tty);
+	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+		qb_err_set(err, QB_EREFUSED, "not confirmed; nothing was changed");
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,48 @@
+/*
+ * cli.h - what the qbackup and qrestore front ends share: the log sink,
+ * exit codes, confirmation prompts and the progress line.
+ */
+#ifndef QB_CLI_H
+#define QB_CLI_H
+
+#include <stdbool.h>
+
+#include "qb/config.h"
+#include "qb/error.h"
+#include "qb/progress.h"
+
+/* Exit statuses, documented in qbackup(1) and qrestore(1). */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,       /* the operation (or a step of the run) failed */
+	EXIT_USAGE = 2,        /* bad command line */
+	EXIT_CONFIG = 3,       /* bad or missing configuration */
+	EXIT_LOCKED = 4,       /* another run holds the lock */
+	EXIT_REFUSED = 5,      /* refused: unsafe input, or no confirmation */
+	EXIT_CORRUPT = 6,      /* a backup is damaged or does not match its manifest */
+	EXIT_NOTFOUND = 7      /* no such backup */
+};
+
+struct cli {
+	const char *prog;
+	int verbosity;             /* 0 quiet, 1 normal, 2 verbose */
+	bool tty;                  /* stderr is a terminal: draw the progress line */
+	bool line_open;            /* a progress line is on screen */
+	struct qb_config *cfg;
+	struct qb_progress_cb progress;
+};
+
+/* umask 077, log sink on stderr. */
+void cli_init(struct cli *c, const char *prog);
+void cli_set_verbosity(struct cli *c, int verbosity);
+/* Load --config FILE (or the default file); prints the error and returns false on failure. */
+bool cli_load_config(struct cli *c, const char *path);
+void cli_done(struct cli *c);
+/* Print "prog: message" and return the exit status for the error's code. */
+int cli_fail(struct cli *c, const struct qb_err *err);
+int cli_exit_for(int code);
+/* Ask "question [y/N]" on the terminal; yes answers for a non-interactive caller.
+ * Without a terminal and without yes: refuses, saying to use --yes. */
+bool cli_confirm(struct cli *c, const char *question, bool yes, struct qb_err *err);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * extract.c - a code tarball into an empty folder.
+ *
+ * Two passes: qb_code_verify reads everything first (a corrupt or hostile
+ * tarball is refused before the target is touched), then the extraction
+ * pass checks every member again, since the file could change in between.
+ *
+ * libarchive extracts relative to the working directory, and its
+ * SECURE_NOABSOLUTEPATHS flag forbids the alternative of prefixing member
+ * names with the target: so, like tar -C, we chdir into the target for
+ * the duration and back.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive/archive_int.h"
+#include "qb/buf.h"
+#include "qb/fsutil.h"
+#include "qb/log.h"
+
+static const int base_flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+	ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+	ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+
+/* The target must be an empty folder, or not exist (then it is created 0700). */
+static int prepare_target(const char *dir, bool *created, struct qb_err *err)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+
+	*created = false;
+	if (stat(dir, &st) < 0) {
+		if (errno != ENOENT)
+			return qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'", dir);
+		*created = true;
+		return qb_mkdir_p(dir, 0700, err);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return qb_err_set(err, QB_EREFUSED, "'%s' is not a folder", dir);
+	d = opendir(dir);
+	if (!d)
+		return qb_err_sys(err, QB_EIO, errno, "unable to read folder '%s'", dir);
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			closedir(d);
+			return qb_err_set(err, QB_EREFUSED, "'%s' is not empty", dir);
+		}
+	}
+	closedir(d);
+	return QB_OK;
+}
+
+/* Undo a failed extraction: the folder was empty (or new) before. */
+static void empty_target(const char *dir, bool created)
+{
+	struct qb_err err = { 0 };
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		char *path;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		path = qb_path_join(dir, de->d_name);
+		if (path && qb_remove_tree(path, &err))
+			qb_log(QB_LOG_WARN, "unable to clean '%s': %s", dir, err.msg);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	if (created && rmdir(dir) < 0)
+		qb_log(QB_LOG_WARN, "unable to remove '%s' after a failed extraction", dir);
+}
+
+static int member_error(struct archive *a, const char *member, struct qb_err *err)
+{
+	return qb_err_set(err, QB_EIO, "unable to extract member '%s': %s", member,
+			  archive_error_string(a) ? archive_error_string(a) : "unknown error");
+}
+
+static int copy_member(struct archive *in, struct archive *out, const char *member,
+		       struct qb_err *err)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	int r;
+
+	while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK) {
+		if (archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN)
+			return member_error(out, member, err);
+	}
+	if (r != ARCHIVE_EOF)
+		return qb_err_set(err, QB_ECORRUPT, "unable to read member '%s': %s", member,
+				  archive_error_string(in));
+	return QB_OK;
+}
+
+/* The extraction pass, run with the target as working directory. */
+static int extract_here(const char *tarball, struct qb_err *err)
+{
+	struct arc_reader *r = NULL;
+	struct arc_guard *g = arc_guard_new();
+	struct archive *out = archive_write_disk_new();
+	struct archive_entry *e;
+	int rc = QB_OK;
+
+	if (!g || !out) {
+		rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* As root, restore owners too (what tar does for root). */
+	archive_write_disk_set_options(out, base_flags |
+				       (geteuid() == 0 ? ARCHIVE_EXTRACT_OWNER : 0));
+	archive_write_disk_set_standard_lookup(out);
+	rc = arc_reader_open(&r, tarball, err);
+	while (!rc) {
+		int s = archive_read_next_header(arc_reader_archive(r), &e);
+		const char *member;
+		if (s == ARCHIVE_EOF)
+			break;
+		if (s < ARCHIVE_WARN) {
+			rc = arc_reader_error(r, tarball, err);
+			break;
+		}
+		if ((rc = arc_guard_check(g, e, err)))
+			break;
+		member = archive_entry_pathname(e);
+		s = archive_write_header(out, e);
+		if (s < ARCHIVE_WARN) {
+			rc = member_error(out, member, err);
+			break;
+		}
+		if (s == ARCHIVE_WARN)
+			qb_log(QB_LOG_WARN, "extracting '%s': %s", member,
+			       archive_error_string(out));
+		if (archive_entry_size(e) > 0)
+			rc = copy_member(arc_reader_archive(r), out, member, err);
+		if (!rc && archive_write_finish_entry(out) < ARCHIVE_WARN)
+			rc = member_error(out, member, err);
+	}
+	/* Folder modes and times are applied at close, after their content. */
+	if (!rc && archive_write_close(out) < ARCHIVE_WARN)
+		rc = qb_err_set(err, QB_EIO, "unable to finish extracting: %s",
+				archive_error_string(out));
+out:
+	if (out)
+		archive_write_free(out);
+	arc_reader_free(r);
+	arc_guard_free(g);
+	return rc;
+}
+
+static int extract(const char *tarball, const char *to_dir, struct qb_err *err)
+{
+	bool created = false, away = false;
+	int cwd = -1, dfd = -1, rc;
+
+	rc = qb_code_verify(tarball, NULL, err);
+	if (!rc)
+		rc = prepare_target(to_dir, &created, err);
+	if (rc)
+		return rc;
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(to_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || dfd < 0 || fchdir(dfd) < 0) {
+		rc = qb_err_sys(err, QB_EIO, errno, "unable to enter '%s'", to_dir);
+		goto out;
+	}
+	away = true;
+	rc = extract_here(tarball, err);
+	if (fchdir(cwd) == 0)
+		away = false;
+	else if (!rc)
+		rc = qb_err_sys(err, QB_EIO, errno, "unable to return to the working directory");
+	if (!rc)
+		qb_log(QB_LOG_INFO, "extracted '%s' into '%s'", tarball, to_dir);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	if (cwd >= 0)
+		close(cwd);
+	/* A relative to_dir means something else while still inside it. */
+	if (rc && !away)
+		empty_target(to_dir, created);
+	return rc;
+}
+
+int qb_code_extract(const char *tarball, const char *to_dir, struct qb_err *err)
+{
+	struct arc_locale loc;
+	int rc;
+
+	arc_locale_begin(&loc);
+	rc = extract(tarball, to_dir, err);
+	arc_locale_end(&loc);
+	return rc;
+}

@@ -1,0 +1,177 @@
+/*
+ * guard.c - refuse tarball members that would land outside the target.
+ *
+ * libarchive's secure-extraction flags refuse the same things, but only
+ * as they are written, with a generic message, after earlier members are
+ * already on disk.  Checking every name first lets qrestore refuse a
+ * hostile tarball before touching anything, and name the member.
+ *
+ * A symlink member may point anywhere (code trees hold such links, and we
+ * archive them as they are); what is refused is a later member whose path
+ * goes through it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/archive_int.h"
+#include "qb/buf.h"
+
+struct arc_guard {
+	char **links;     /* normalised names of symlink members, sorted */
+	size_t n, cap;
+};
+
+struct arc_guard *arc_guard_new(void)
+{
+	return calloc(1, sizeof(struct arc_guard));
+}
+
+void arc_guard_free(struct arc_guard *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		free(g->links[i]);
+	free(g->links);
+	free(g);
+}
+
+/* "./a//b/./c/" -> "a/b/c"; the caller frees. */
+static char *normalize(const char *p)
+{
+	char *out = malloc(strlen(p) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (o != out)
+				*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Why a name is unsafe on its own, or NULL. */
+static const char *unsafe(const char *p)
+{
+	if (p[0] == '/')
+		return "an absolute name";
+	for (const char *s = p; *s;) {
+		size_t n = strcspn(s, "/");
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return "a '..' component";
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	return NULL;
+}
+
+static int find(const struct arc_guard *g, const char *name, size_t len, size_t *at)
+{
+	size_t lo = 0, hi = g->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strncmp(g->links[mid], name, len);
+		if (c == 0 && g->links[mid][len] != '\0')
+			c = 1;
+		if (c == 0) {
+			*at = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return 0;
+}
+
+/* The symlink member that a proper prefix of norm names, or NULL. */
+static const char *through_link(const struct arc_guard *g, const char *norm)
+{
+	size_t at;
+
+	for (const char *s = strchr(norm, '/'); s; s = strchr(s + 1, '/')) {
+		if (find(g, norm, (size_t)(s - norm), &at))
+			return g->links[at];
+	}
+	return NULL;
+}
+
+static int remember(struct arc_guard *g, char *norm)
+{
+	size_t at;
+
+	if (find(g, norm, strlen(norm), &at)) {
+		free(norm);
+		return 0;
+	}
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		char **grown = realloc(g->links, cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		g->links = grown;
+		g->cap = cap;
+	}
+	memmove(g->links + at + 1, g->links + at, (g->n - at) * sizeof(*g->links));
+	g->links[at] = norm;
+	g->n++;
+	return 0;
+}
+
+static int check_name(struct arc_guard *g, const char *member, const char *name,
+		      const char *role, struct qb_err *err)
+{
+	const char *why = unsafe(name), *link;
+	char *norm;
+	int rc = QB_OK;
+
+	if (why)
+		return qb_err_set(err, QB_EREFUSED, "refusing member '%s': %s has %s", member,
+				  role, why);
+	norm = normalize(name);
+	if (!norm)
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	if ((link = through_link(g, norm)))
+		rc = qb_err_set(err, QB_EREFUSED,
+				"refusing member '%s': %s goes through the symlink member '%s'",
+				member, role, link);
+	free(norm);
+	return rc;
+}
+
+int arc_guard_check(struct arc_guard *g, struct archive_entry *e, struct qb_err *err)
+{
+	const char *path = archive_entry_pathname(e);
+	const char *hard = archive_entry_hardlink(e);
+	char *norm;
+	int rc;
+
+	if (!path)
+		path = archive_entry_pathname_utf8(e);
+	if (!path || !path[0])
+		return qb_err_set(err, QB_EREFUSED, "refusing a member with an empty name");
+	rc = check_name(g, path, path, "its name", err);
+	if (!rc && hard)
+		rc = check_name(g, path, hard, "its hard link target", err);
+	if (rc || archive_entry_filetype(e) != AE_IFLNK)
+		return rc;
+	norm = normalize(path);
+	if (!norm || remember(g, norm)) {
+		free(norm);
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	}
+	return QB_OK;
+}

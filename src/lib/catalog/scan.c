@@ -1,0 +1,219 @@
+/*
+ * scan.c - read BACKUP_DIR into a catalog.
+ *
+ * Only complete backups are listed: every artifact appears under its final
+ * name by an atomic rename, so a temporary name (or any name that is not
+ * exactly a backup name) is a leftover or a stranger, never a backup.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog/catalog_int.h"
+#include "qb/fsutil.h"
+
+struct stamps {
+	char (*v)[QB_STAMP_LEN + 1];
+	size_t n, cap;
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	q = realloc(*p, c * size);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct qb_backup *x = a, *y = b;
+	int c = strcmp(y->stamp, x->stamp);
+
+	return c ? c : strcmp(y->name, x->name);
+}
+
+static int by_stamp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void fill_dates(struct qb_backup *b)
+{
+	struct tm tm;
+	const char *s = b->stamp;
+
+	snprintf(b->date, sizeof(b->date), "%.4s-%.2s-%.2s %.2s:%.2s:%.2s", s, s + 4, s + 6,
+		 s + 9, s + 11, s + 13);
+	b->time = qb_stamp_parse(s, &tm) ? mktime(&tm) : 0;
+}
+
+/* Read one entry of dir; *keep false when it is not a backup. */
+static int read_entry(DIR *d, const char *name, struct qb_backup *b, bool *keep,
+		      struct qb_err *err)
+{
+	struct stat st;
+	int rc;
+
+	*keep = false;
+	memset(b, 0, sizeof(*b));
+	if (!qb_backup_parse_name(name, &b->kind, b->stamp))
+		return QB_OK;
+	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)   /* deleted while we listed */
+			return QB_OK;
+		return qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'", name);
+	}
+	if (b->kind == QB_KIND_MINIO ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return QB_OK;
+	if (strlen(name) >= sizeof(b->name))   /* cannot happen: the name parsed */
+		return QB_OK;
+	memcpy(b->name, name, strlen(name) + 1);
+	fill_dates(b);
+	if (b->kind != QB_KIND_MINIO) {
+		b->size = (uint64_t)st.st_size;
+		*keep = true;
+		return QB_OK;
+	}
+	rc = cat_tree_size(dirfd(d), name, &b->size, &b->file_count, err);
+	if (rc == QB_ENOTFOUND)
+		return QB_OK;
+	*keep = rc == QB_OK;
+	return rc;
+}
+
+static int add(struct qb_catalog *cat, size_t *cap, const struct qb_backup *b)
+{
+	size_t k = (size_t)b->kind;
+
+	if (grow((void **)&cat->list[k], &cap[k], cat->count[k] + 1, sizeof(*b)))
+		return -1;
+	cat->list[k][cat->count[k]++] = *b;
+	return 0;
+}
+
+static int add_manifest(DIR *d, const char *name, struct stamps *m, struct qb_err *err)
+{
+	char stamp[QB_STAMP_LEN + 1];
+	struct stat st;
+
+	if (!qb_manifest_parse_name(name, stamp))
+		return QB_OK;
+	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return QB_OK;
+	if (grow((void **)&m->v, &m->cap, m->n + 1, sizeof(*m->v)))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	memcpy(m->v[m->n++], stamp, sizeof(stamp));
+	return QB_OK;
+}
+
+static void finish(struct qb_catalog *cat, struct stamps *m)
+{
+	if (m->n)
+		qsort(m->v, m->n, sizeof(*m->v), by_stamp);
+	for (int k = 0; k < QB_KIND_COUNT; k++) {
+		if (cat->count[k])
+			qsort(cat->list[k], cat->count[k], sizeof(struct qb_backup), newest_first);
+		for (size_t i = 0; i < cat->count[k]; i++) {
+			struct qb_backup *b = &cat->list[k][i];
+			b->has_manifest = m->n &&
+					  bsearch(b->stamp, m->v, m->n, sizeof(*m->v), by_stamp);
+		}
+	}
+}
+
+int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err)
+{
+	struct qb_catalog *cat = calloc(1, sizeof(*cat));
+	size_t cap[QB_KIND_COUNT] = { 0 };
+	struct stamps m = { 0 };
+	struct dirent *de;
+	DIR *d = NULL;
+	int rc = QB_OK;
+
+	*out = NULL;
+	if (!cat || !(cat->dir = strdup(dir))) {
+		rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+		goto out;
+	}
+	d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			rc = qb_err_set(err, QB_ENOTFOUND, "backup folder '%s' does not exist",
+					dir);
+		else
+			rc = qb_err_sys(err, QB_EIO, errno, "unable to read backup folder '%s'",
+					dir);
+		goto out;
+	}
+	while (!rc && (errno = 0, de = readdir(d))) {
+		struct qb_backup b;
+		bool keep;
+
+		if (de->d_name[0] == '.')
+			continue;
+		rc = add_manifest(d, de->d_name, &m, err);
+		if (!rc)
+			rc = read_entry(d, de->d_name, &b, &keep, err);
+		if (!rc && keep && add(cat, cap, &b))
+			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+	}
+	if (!rc && errno)
+		rc = qb_err_sys(err, QB_EIO, errno, "unable to read backup folder '%s'", dir);
+	if (rc) {
+		qb_err_prefix(err, "listing '%s'", dir);
+		goto out;
+	}
+	finish(cat, &m);
+	*out = cat;
+	cat = NULL;
+out:
+	if (d)
+		closedir(d);
+	free(m.v);
+	qb_catalog_free(cat);
+	return rc;
+}
+
+void qb_catalog_free(struct qb_catalog *cat)
+{
+	if (!cat)
+		return;
+	for (int k = 0; k < QB_KIND_COUNT; k++)
+		free(cat->list[k]);
+	free(cat->dir);
+	free(cat);
+}
+
+const struct qb_backup *qb_catalog_find(const struct qb_catalog *cat, const char *name)
+{
+	enum qb_kind kind;
+
+	if (!qb_backup_parse_name(name, &kind, NULL))
+		return NULL;
+	for (size_t i = 0; i < cat->count[kind]; i++) {
+		if (!strcmp(cat->list[kind][i].name, name))
+			return &cat->list[kind][i];
+	}
+	return NULL;
+}
+
+const struct qb_backup *qb_catalog_latest(const struct qb_catalog *cat, enum qb_kind kind)
+{
+	if ((unsigned)kind >= QB_KIND_COUNT || !cat->count[kind])
+		return NULL;
+	return &cat->list[kind][0];
+}

@@ -1,0 +1,283 @@
+/*
+ * qrestore - put back what qbackup (or the old backup.sh) saved.
+ *
+ *	qrestore --list [--json]
+ *	qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]
+ *	qrestore --minio DIR [--delete] [--yes]
+ *	qrestore --code FILE --to DIR
+ *	qrestore --latest [--yes]
+ *
+ * FILE and DIR are paths, or bare names looked up in BACKUP_DIR.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "qb/archive.h"
+#include "qb/buf.h"
+#include "qb/catalog.h"
+#include "qb/fsutil.h"
+#include "qb/log.h"
+#include "qb/manifest.h"
+#include "qb/mirror.h"
+#include "qb/pgdump.h"
+#include "qb/run.h"
+
+static const char usage[] =
+	"usage: qrestore --list [--json]\n"
+	"       qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]\n"
+	"       qrestore --minio DIR [--delete] [--yes]\n"
+	"       qrestore --code FILE --to DIR\n"
+	"       qrestore --latest [--yes]\n"
+	"options: --config FILE, -q, -v, --version\n";
+
+struct args {
+	const char *config, *db, *minio, *code, *to, *target_db;
+	bool list, json, latest, yes, delete_extra, terminate;
+	int verbosity;
+};
+
+static int parse(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "list", no_argument, NULL, 'L' }, { "json", no_argument, NULL, 'j' },
+		{ "db", required_argument, NULL, 'd' }, { "minio", required_argument, NULL, 'm' },
+		{ "code", required_argument, NULL, 'k' }, { "to", required_argument, NULL, 'o' },
+		{ "target-db", required_argument, NULL, 'T' }, { "latest", no_argument, NULL, 'l' },
+		{ "yes", no_argument, NULL, 'y' }, { "delete", no_argument, NULL, 'D' },
+		{ "terminate-connections", no_argument, NULL, 'X' }, { "config", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	int c, modes;
+
+	memset(a, 0, sizeof(*a));
+	a->verbosity = 1;
+	while ((c = getopt_long(argc, argv, "c:qvhy", opts, NULL)) != -1) {
+		switch (c) {
+		case 'L': a->list = true; break;
+		case 'j': a->json = true; break;
+		case 'd': a->db = optarg; break;
+		case 'm': a->minio = optarg; break;
+		case 'k': a->code = optarg; break;
+		case 'o': a->to = optarg; break;
+		case 'T': a->target_db = optarg; break;
+		case 'l': a->latest = true; break;
+		case 'y': a->yes = true; break;
+		case 'D': a->delete_extra = true; break;
+		case 'X': a->terminate = true; break;
+		case 'c': a->config = optarg; break;
+		case 'q': a->verbosity = 0; break;
+		case 'v': a->verbosity = 2; break;
+		case 'h': fputs(usage, stdout); exit(EXIT_OK);
+		case 'V': printf("qrestore %s\n", QB_VERSION); exit(EXIT_OK);
+		default: fputs(usage, stderr); return EXIT_USAGE;
+		}
+	}
+	modes = a->list + !!a->db + !!a->minio + !!a->code + a->latest;
+	if (optind != argc || modes != 1 || (a->code && !a->to) || (a->to && !a->code)) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* A path as given, or a bare name in BACKUP_DIR.  Caller frees. */
+static char *resolve(struct cli *c, const char *arg, bool *in_backup_dir)
+{
+	struct stat st;
+
+	*in_backup_dir = false;
+	if (strchr(arg, '/') || stat(arg, &st) == 0)
+		return strdup(arg);
+	*in_backup_dir = true;
+	return qb_path_join(qb_backup_dir(c->cfg), arg);
+}
+
+static int restore_db(struct cli *c, struct args *a, const char *arg, bool confirmed)
+{
+	struct qb_db_restore_opts o = { .target_db = a->target_db, .terminate_connections = a->terminate,
+					.progress = &c->progress };
+	struct qb_db_restore_result r;
+	struct qb_manifest_entry e;
+	struct qb_err err = { 0 };
+	bool in_dir, exists = false;
+	char *target = NULL, *path = resolve(c, arg, &in_dir);
+	const char *base;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if (!path)
+		return EXIT_FAILED;
+	/* A backup of ours has a manifest beside it: check the file against it. */
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	{
+		char *dir = qb_strndup(path, (size_t)(base - path));
+		if (dir && qb_manifest_lookup(dir[0] ? dir : ".", base, &e, &err) == QB_OK && e.sha256[0])
+			o.expected_sha256 = e.sha256;
+		free(dir);
+		qb_err_clear(&err);
+	}
+	o.path = path;
+	/* Check the whole file before asking anything or touching any database. */
+	{
+		struct qb_db_script_info info;
+		rc = qb_db_check_script(path, o.expected_sha256, &info, &err);
+		if (!rc)
+			qb_log(QB_LOG_INFO, "%s: intact (%llu statements%s)", path, (unsigned long long)info.statements,
+			       o.expected_sha256 ? ", SHA-256 matches the manifest" : "");
+	}
+	if (!rc)
+		rc = qb_db_target(c->cfg, a->target_db, &target, &exists, &err);
+	if (!rc && exists && !confirmed) {
+		char q[512];
+		snprintf(q, sizeof(q), "Replace database \"%s\" with %s? (the current one is kept under a dated name)",
+			 target, base);
+		if (!cli_confirm(c, q, a->yes, &err))
+			rc = err.code;
+	}
+	if (!rc)
+		rc = qb_db_restore(c->cfg, &o, &r, &err);
+	if (!rc) {
+		printf("restored %s into database \"%s\": %llu statements, %llu rows in %.1f s\n", base, r.target,
+		       (unsigned long long)r.statements, (unsigned long long)r.copy_rows, r.seconds);
+		if (r.previous)
+			printf("the previous database is kept as \"%s\" (drop it when satisfied)\n", r.previous);
+		qb_db_restore_result_release(&r);
+	}
+	qb_manifest_entry_release(&e);
+	free(target);
+	free(path);
+	return rc ? cli_fail(c, &err) : EXIT_OK;
+}
+
+static int restore_minio(struct cli *c, struct args *a, const char *arg, bool confirmed)
+{
+	struct qb_minio_stats st;
+	struct qb_err err = { 0 };
+	bool in_dir;
+	char *path = resolve(c, arg, &in_dir);
+	int rc = QB_OK;
+
+	memset(&st, 0, sizeof(st));
+	if (!path)
+		return EXIT_FAILED;
+	if (!confirmed && a->delete_extra) {
+		char q[512];
+		snprintf(q, sizeof(q), "Restore %s and DELETE the objects that are not in it?", arg);
+		if (!cli_confirm(c, q, a->yes, &err))
+			rc = err.code;
+	}
+	if (!rc)
+		rc = qb_minio_restore(c->cfg, path, a->delete_extra, &c->progress, &st, &err);
+	if (!rc)
+		printf("restored %s: %llu objects uploaded, %llu already identical, %llu deleted in %.1f s\n", arg,
+		       (unsigned long long)st.fetched, (unsigned long long)st.skipped,
+		       (unsigned long long)st.deleted, st.seconds);
+	free(path);
+	return rc ? cli_fail(c, &err) : EXIT_OK;
+}
+
+static int restore_code(struct cli *c, struct args *a)
+{
+	struct qb_err err = { 0 };
+	bool in_dir;
+	char *path = resolve(c, a->code, &in_dir);
+	int rc;
+
+	if (!path)
+		return EXIT_FAILED;
+	rc = qb_code_extract(path, a->to, &err);
+	if (!rc)
+		printf("extracted %s into %s\n", a->code, a->to);
+	free(path);
+	return rc ? cli_fail(c, &err) : EXIT_OK;
+}
+
+static int list(struct cli *c, struct args *a)
+{
+	struct qb_catalog *cat = NULL;
+	struct qb_err err = { 0 };
+	char *text = NULL;
+	int rc = qb_catalog_scan(&cat, qb_backup_dir(c->cfg), &err);
+
+	if (!rc)
+		rc = a->json ? qb_catalog_json(cat, NULL, &text, &err) : qb_catalog_table(cat, NULL, &text, &err);
+	qb_catalog_free(cat);
+	if (rc)
+		return cli_fail(c, &err);
+	fputs(text, stdout);
+	if (a->json)
+		fputc('\n', stdout);
+	free(text);
+	return EXIT_OK;
+}
+
+/* The emergency runbook's command: newest database dump and document snapshot, one question. */
+static int latest(struct cli *c, struct args *a)
+{
+	struct qb_catalog *cat = NULL;
+	struct qb_err err = { 0 };
+	const struct qb_backup *db, *mn;
+	char q[768];
+	int rc = EXIT_OK;
+
+	if (qb_catalog_scan(&cat, qb_backup_dir(c->cfg), &err))
+		return cli_fail(c, &err);
+	db = qb_catalog_latest(cat, QB_KIND_DB);
+	mn = qb_minio_configured(c->cfg) ? qb_catalog_latest(cat, QB_KIND_MINIO) : NULL;
+	if (!db && !mn) {
+		qb_err_set(&err, QB_ENOTFOUND, "no backup to restore in %s", qb_backup_dir(c->cfg));
+		qb_catalog_free(cat);
+		return cli_fail(c, &err);
+	}
+	snprintf(q, sizeof(q), "Restore %s%s%s%s%s? (the current database is kept under a dated name)",
+		 db ? "the database from " : "", db ? db->name : "", db && mn ? " and " : "",
+		 mn ? "the documents from " : "", mn ? mn->name : "");
+	if (!cli_confirm(c, q, a->yes, &err)) {
+		qb_catalog_free(cat);
+		return cli_fail(c, &err);
+	}
+	if (db)
+		rc = restore_db(c, a, db->name, true);
+	if (mn) {
+		int r2 = restore_minio(c, a, mn->name, true);
+		if (!rc)
+			rc = r2;
+	}
+	if (!mn && !qb_minio_configured(c->cfg))
+		qb_log(QB_LOG_WARN, "documents not restored: MINIO_ENDPOINT is not set");
+	qb_catalog_free(cat);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	struct args a;
+	int rc = parse(argc, argv, &a);
+
+	if (rc)
+		return rc;
+	cli_init(&c, "qrestore");
+	cli_set_verbosity(&c, a.verbosity);
+	if (!cli_load_config(&c, a.config)) {
+		cli_done(&c);
+		return EXIT_CONFIG;
+	}
+	if (a.list)
+		rc = list(&c, &a);
+	else if (a.db)
+		rc = restore_db(&c, &a, a.db, false);
+	else if (a.minio)
+		rc = restore_minio(&c, &a, a.minio, false);
+	else if (a.code)
+		rc = restore_code(&c, &a);
+	else
+		rc = latest(&c, &a);
+	cli_done(&c);
+	return rc;
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""s3fault.py - a scripted S3 fault server for the integration tests.
+
+A loopback HTTP proxy in front of a real S3 server (moto) that misbehaves on
+demand, in the spirit of pgBackRest's scripted test server: what a real
+server will not do when asked (a 503, a dropped connection, a damaged or cut
+body, dying in the middle of a run).
+
+    s3fault.py UPSTREAM_URL [options]
+
+It binds 127.0.0.1 on a free port and prints "PORT <n>" on its first line.
+Faults count per distinct request (method, path and query), so every request
+meets its faults before it goes through:
+
+    --fail N       answer the first N attempts with --status (default 503) and an
+                   S3 <Error> body (SlowDown for 503, InternalError otherwise)
+    --always       keep failing (with --fail's status) forever
+    --drop N       close the first N attempts' connections without an answer
+    --corrupt N    flip one byte in the body of the first N successful object GET
+                   answers (not listings)
+    --truncate N   send only half the body of the first N successful GET answers
+                   (with the full Content-Length) and close
+    --die-after N  exit at once after N requests have been answered
+    --match TEXT   apply the faults only to requests whose path contains TEXT
+    --log FILE     append "<what> <method> <path>" per request (what: ok, 503, ...)
+
+It exits when its standard input closes (its parent is gone) or on SIGTERM.
+"""
+import argparse
+import http.client
+import http.server
+import os
+import socket
+import sys
+import threading
+import urllib.parse
+
+lock = threading.Lock()
+seen = {}
+served = 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("upstream")
+    ap.add_argument("--fail", type=int, default=0)
+    ap.add_argument("--status", type=int, default=503)
+    ap.add_argument("--always", action="store_true")
+    ap.add_argument("--drop", type=int, default=0)
+    ap.add_argument("--corrupt", type=int, default=0)
+    ap.add_argument("--truncate", type=int, default=0)
+    ap.add_argument("--die-after", type=int, default=0)
+    ap.add_argument("--match", default="")
+    ap.add_argument("--log", default="")
+    opt = ap.parse_args()
+    up = urllib.parse.urlsplit(opt.upstream)
+    local = threading.local()
+
+    def log(what, method, path):
+        if opt.log:
+            with lock, open(opt.log, "a") as f:
+                f.write("%s %s %s\n" % (what, method, path))
+
+    def upstream():
+        if getattr(local, "conn", None) is None:
+            local.conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+        return local.conn
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def count(self):
+            global served
+            with lock:
+                served += 1
+
+        def handle_any(self):
+            with lock:
+                if opt.die_after and served >= opt.die_after:
+                    os._exit(0)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            key = (self.command, self.path)
+            faulty = opt.match in self.path
+            with lock:
+                attempt = seen.get(key, 0) + 1
+                seen[key] = attempt
+            if faulty and attempt <= opt.drop:
+                log("drop", self.command, self.path)
+                self.count()
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            if faulty and (opt.always or attempt <= opt.drop + opt.fail):
+                code = "SlowDown" if opt.status == 503 else "InternalError"
+                xml = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>%s</Code>"
+                       "<Message>scripted fault</Message><RequestId>s3fault</RequestId>"
+                       "</Error>" % code).encode()
+                log(str(opt.status), self.command, self.path)
+                self.send_response(opt.status)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(xml)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(xml)
+                self.count()
+                return
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() not in ("connection", "keep-alive")}
+            for tries in range(2):
+                try:
+                    c = upstream()
+                    c.request(self.command, self.path, body=body, headers=headers)
+                    r = c.getresponse()
+                    data = r.read()
+                    break
+                except (http.client.HTTPException, OSError):
+                    local.conn = None
+                    if tries:
+                        raise
+            ok_get = self.command == "GET" and 200 <= r.status < 300 and len(data) > 1
+            first_ok = attempt - (opt.drop + opt.fail)
+            what = "ok"
+            # Damage object bodies only: an XML answer has no checksum to catch it.
+            if faulty and ok_get and "?" not in self.path and first_ok <= opt.corrupt:
+                data = bytearray(data)
+                data[len(data) // 2] ^= 0x55
+                data = bytes(data)
+                what = "corrupt"
+            cut = faulty and ok_get and first_ok <= opt.truncate
+            if cut:
+                what = "truncate"
+            log(what, self.command, self.path)
+            self.send_response(r.status, r.reason)
+            for k, v in r.getheaders():
+                if k.lower() not in ("transfer-encoding", "connection", "content-length",
+                                     "keep-alive", "server", "date"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data[: len(data) // 2] if cut else data)
+            if cut:
+                self.wfile.flush()
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.count()
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+    class Server(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    print("PORT %d" % srv.server_address[1], flush=True)
+
+    def watch_stdin():
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        finally:
+            os._exit(0)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

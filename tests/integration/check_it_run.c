@@ -1,0 +1,446 @@
+/*
+ * check_it_run.c - the nightly run end to end, through the built binaries,
+ * against the harness's PostgreSQL, moto S3 server and HTTP recorder
+ * (standing in for Brevo).
+ */
+#include <check.h>
+#include <cJSON.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "qb/lock.h"
+#include "testutil.h"
+
+struct env {
+	char *dir;        /* the test's folder */
+	char *backups;    /* BACKUP_DIR */
+	char *code;       /* CODE_DIR */
+	char *conf;       /* the config file */
+	char *bucket;
+};
+
+static void s3_put(const char *bucket, const char *key, const char *data)
+{
+	char *out = NULL;
+	int rc = tu_sh(&out, "printf '%%s' '%s' | curl -sf -H 'Content-Type: application/pdf' -T - '%s/%s/%s'", data,
+		       tu_env("QB_TEST_S3_ENDPOINT"), bucket, key);
+	ck_assert_msg(rc == 0, "seeding s3 failed: %s", out);
+	free(out);
+}
+
+static void make_code_tree(const char *code)
+{
+	ck_assert_int_eq(tu_sh(NULL,
+		"mkdir -p '%1$s/src/app' '%1$s/node_modules/react' '%1$s/.next/cache' '%1$s/.git/objects' "
+		"'%1$s/packages/ui/node_modules/x' '%1$s/packages/ui/.next' '%1$s/packages/ui/src' && "
+		"echo page > '%1$s/src/app/page.tsx' && echo pkg > '%1$s/package.json' && "
+		"echo dep > '%1$s/node_modules/react/index.js' && echo c > '%1$s/.next/cache/a' && "
+		"echo g > '%1$s/.git/HEAD' && echo n > '%1$s/packages/ui/node_modules/x/i.js' && "
+		"echo b > '%1$s/packages/ui/.next/b' && echo ui > '%1$s/packages/ui/src/button.tsx' && "
+		"ln -s ../package.json '%1$s/src/link.json' && chmod 0750 '%1$s/src/app/page.tsx'", code), 0);
+}
+
+static struct env *setup(const char *db, bool with_s3, const char *extra)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	char *url = tu_pg_url(db), *text;
+	static int seq;
+
+	e->dir = tu_tmpdir();
+	ck_assert_int_ge(asprintf(&e->backups, "%s/backups", e->dir), 0);
+	ck_assert_int_ge(asprintf(&e->code, "%s/app", e->dir), 0);
+	ck_assert_int_ge(asprintf(&e->conf, "%s/qbackup.conf", e->dir), 0);
+	ck_assert_int_ge(asprintf(&e->bucket, "docs-%d-%d", (int)getpid(), seq++), 0);
+	make_code_tree(e->code);
+	if (with_s3) {
+		ck_assert_int_eq(tu_sh(NULL, "curl -sf -X PUT '%s/%s'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+		s3_put(e->bucket, "client1/contrat.pdf", "PDF-1");
+		s3_put(e->bucket, "client2/scan.pdf", "PDF-2");
+	}
+	ck_assert_int_ge(asprintf(&text,
+		"BACKUP_DIR=%s\nDATABASE_URL=%s\nCODE_DIR=%s\n%s%s%s%s%s"
+		"ADMIN_EMAIL=admin@example.tn\nBREVO_API_KEY=xkeysib-test-secret\nBREVO_SENDER_EMAIL=noreply@example.tn\n"
+		"BREVO_API_URL=%s/v3/smtp/email\n%s",
+		e->backups, url, e->code, with_s3 ? "MINIO_ENDPOINT=" : "", with_s3 ? tu_env("QB_TEST_S3_ENDPOINT") : "",
+		with_s3 ? "\nMINIO_ACCESS_KEY=test\nMINIO_SECRET_KEY=test-secret\nMINIO_BUCKETS=" : "",
+		with_s3 ? e->bucket : "", with_s3 ? "\n" : "", tu_env("QB_TEST_RECORDER_URL"), extra ? extra : ""), 0);
+	ck_assert_int_eq(tu_write_file(e->conf, text, strlen(text)), 0);
+	free(text);
+	free(url);
+	return e;
+}
+
+static void teardown(struct env *e)
+{
+	tu_rm_rf(e->dir);
+	free(e->dir);
+	free(e->backups);
+	free(e->code);
+	free(e->conf);
+	free(e->bucket);
+	free(e);
+}
+
+static int qb(char **out, struct env *e, const char *args)
+{
+	return tu_sh(out, "env -u DATABASE_URL %s/qbackup --config '%s' %s </dev/null", tu_env("QB_BUILD"), e->conf, args);
+}
+
+/* 16 old sets (db, minio, code, manifest), February 2026. */
+static void old_sets(struct env *e)
+{
+	ck_assert_int_eq(tu_sh(NULL, "mkdir -p -m 0700 '%s'", e->backups), 0);
+	for (int d = 1; d <= 16; d++) {
+		ck_assert_int_eq(tu_sh(NULL,
+			"cd '%s' && echo old | gzip > db_202602%02d_030000.sql.gz && mkdir -p minio_202602%02d_030000/b && "
+			"echo x > minio_202602%02d_030000/b/k && echo old | gzip > code_202602%02d_030000.tar.gz && "
+			"echo '{}' > manifest_202602%02d_030000.json", e->backups, d, d, d, d, d), 0);
+	}
+}
+
+static int count(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, strlen(prefix)))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int recorded(void)
+{
+	return count(tu_env("QB_TEST_RECORDER_DIR"), "0");
+}
+
+static cJSON *last_recorded(void)
+{
+	char *out = NULL, *text;
+	cJSON *j;
+
+	tu_sh(&out, "ls '%s' | grep '^0' | sort | tail -n 1", tu_env("QB_TEST_RECORDER_DIR"));
+	out[strcspn(out, "\n")] = '\0';
+	ck_assert_int_ge(asprintf(&text, "%s/%s", tu_env("QB_TEST_RECORDER_DIR"), out), 0);
+	free(out);
+	out = tu_read_file(text, NULL);
+	ck_assert_ptr_nonnull(out);
+	j = cJSON_Parse(out);
+	ck_assert_ptr_nonnull(j);
+	free(out);
+	free(text);
+	return j;
+}
+
+static void small_db(const char *db)
+{
+	tu_pg_create_db(db);
+	ck_assert_int_eq(tu_psql(db, "CREATE TABLE t (id int PRIMARY KEY, v text); "
+				 "INSERT INTO t SELECT i, md5(i::text) FROM generate_series(1, 1000) i;", NULL), 0);
+}
+
+START_TEST(full_run_rotates_and_lists)
+{
+	struct env *e;
+	char *out = NULL, *json;
+	cJSON *root, *backups, *item;
+	int before = recorded(), rc;
+
+	small_db("qb_run1");
+	e = setup("qb_run1", true, NULL);
+	old_sets(e);
+	rc = qb(&out, e, "--notify");
+	ck_assert_msg(rc == 0, "run failed (%d): %s", rc, out);
+	ck_assert_msg(strstr(out, "test-secret") == NULL, "a secret reached the output: %s", out);
+	free(out);
+	ck_assert_int_eq(recorded(), before);   /* success: no email */
+	/* 16 old + 1 new of each kind, rotated to 14, the new one kept. */
+	ck_assert_int_eq(count(e->backups, "db_"), 14);
+	ck_assert_int_eq(count(e->backups, "minio_"), 14);
+	ck_assert_int_eq(count(e->backups, "code_"), 14);
+	ck_assert_int_eq(count(e->backups, "db_202602"), 13);
+	ck_assert_int_eq(count(e->backups, "db_202602"), 13);
+	ck_assert_int_eq(count(e->backups, QB_LOCK_NAME), 1);
+	ck_assert_int_eq(count(e->backups, ".qb-tmp"), 0);
+
+	/* The code: excludes at any depth, the symlink kept as one, modes kept. */
+	ck_assert_int_eq(tu_sh(&out, "cd '%s' && tar -tvzf \"$(ls code_2*.tar.gz | grep -v code_202602 | head -1)\"",
+			       e->backups), 0);
+	ck_assert_msg(strstr(out, "src/app/page.tsx") && strstr(out, "packages/ui/src/button.tsx"), "%s", out);
+	ck_assert_msg(!strstr(out, "node_modules") && !strstr(out, ".next") && !strstr(out, ".git"), "%s", out);
+	ck_assert_msg(strstr(out, "lrwx") && strstr(out, "src/link.json -> ../package.json"), "%s", out);
+	ck_assert_msg(strstr(out, "-rwxr-x---") || strstr(out, "-rw-r-x---") || strstr(out, "-rwxr-x--- "), "%s", out);
+	free(out);
+
+	/* The documents. */
+	ck_assert_int_eq(tu_sh(&out, "cd '%s' && cat \"$(ls -d minio_2* | grep -v minio_202602 | head -1)\"/%s/client1/contrat.pdf",
+			       e->backups, e->bucket), 0);
+	ck_assert_str_eq(out, "PDF-1");
+	free(out);
+
+	/* The listing, field by field against the folder. */
+	ck_assert_int_eq(qb(&json, e, "list --json"), 0);
+	root = cJSON_Parse(json);
+	ck_assert_msg(root != NULL, "not JSON: %s", json);
+	ck_assert_str_eq(cJSON_GetObjectItem(root, "backupDir")->valuestring, e->backups);
+	ck_assert(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "diskUsage"), "used")));
+	ck_assert(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "diskUsage"), "available")));
+	backups = cJSON_GetObjectItem(root, "backups");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(backups, "database")), 14);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(backups, "minio")), 14);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(backups, "code")), 14);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(backups, "database"), 0);
+	{
+		/* Newest first; its date is its name's; its size the file's. */
+		const char *name = cJSON_GetObjectItem(item, "name")->valuestring;
+		char *path, date[20];
+		struct stat st;
+		ck_assert_msg(strncmp(name, "db_202602", 9) != 0, "newest first: %s", name);
+		snprintf(date, sizeof(date), "%.4s-%.2s-%.2s %.2s:%.2s:%.2s", name + 3, name + 7, name + 9, name + 12,
+			 name + 14, name + 16);
+		ck_assert_str_eq(cJSON_GetObjectItem(item, "date")->valuestring, date);
+		ck_assert_int_ge(asprintf(&path, "%s/%s", e->backups, name), 0);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_msg(strstr(cJSON_GetObjectItem(item, "size")->valuestring, "KB") ||
+			      strstr(cJSON_GetObjectItem(item, "size")->valuestring, " B"), "size %s for %lld bytes",
+			      cJSON_GetObjectItem(item, "size")->valuestring, (long long)st.st_size);
+		free(path);
+	}
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(backups, "minio"), 0);
+	ck_assert_int_eq(cJSON_GetObjectItem(item, "fileCount")->valueint, 2);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(backups, "minio"), 13);
+	ck_assert_int_eq(cJSON_GetObjectItem(item, "fileCount")->valueint, 1);
+	ck_assert_str_eq(cJSON_GetObjectItem(item, "size")->valuestring, "2 B");
+	cJSON_Delete(root);
+	free(json);
+
+	/* verify: checksums against the manifest, gzip and tar integrity. */
+	rc = qb(&out, e, "verify");
+	ck_assert_msg(rc == 0 && strstr(out, "matches the manifest"), "verify (%d): %s", rc, out);
+	free(out);
+	teardown(e);
+}
+END_TEST
+
+START_TEST(failed_run_alerts_and_keeps_everything)
+{
+	struct env *e = setup("qb_nowhere", false, "DATABASE_URL=postgresql://postgres:pw-not-logged@127.0.0.1:1/x\n");
+	char *out = NULL;
+	cJSON *req, *body;
+	int before = recorded(), rc;
+
+	old_sets(e);
+	rc = qb(&out, e, "--notify");
+	ck_assert_msg(rc == 1, "status %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "not rotating") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "pw-not-logged") == NULL, "password leaked: %s", out);
+	free(out);
+	ck_assert_int_eq(count(e->backups, "db_"), 16);
+	ck_assert_int_eq(count(e->backups, "minio_"), 16);
+	ck_assert_int_eq(count(e->backups, "code_"), 17);   /* the code step itself succeeded */
+	ck_assert_int_eq(recorded(), before + 1);
+	req = last_recorded();
+	ck_assert_str_eq(cJSON_GetObjectItem(req, "method")->valuestring, "POST");
+	ck_assert_str_eq(cJSON_GetObjectItem(req, "path")->valuestring, "/v3/smtp/email");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(req, "headers"), "api-key")->valuestring,
+			 "xkeysib-test-secret");
+	body = cJSON_Parse(cJSON_GetObjectItem(req, "body")->valuestring);
+	ck_assert_ptr_nonnull(body);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(body, "sender"), "email")->valuestring,
+			 "noreply@example.tn");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(body, "to"), 0), "email")->valuestring,
+			 "admin@example.tn");
+	ck_assert_msg(strstr(cJSON_GetObjectItem(body, "subject")->valuestring, "db") != NULL, "subject: %s",
+		      cJSON_GetObjectItem(body, "subject")->valuestring);
+	ck_assert_msg(strstr(cJSON_GetObjectItem(body, "textContent")->valuestring, "unable to connect") != NULL,
+		      "body: %s", cJSON_GetObjectItem(body, "textContent")->valuestring);
+	ck_assert_msg(strstr(cJSON_GetObjectItem(body, "textContent")->valuestring, "xkeysib-test-secret") == NULL,
+		      "the key is in the body");
+	cJSON_Delete(body);
+	cJSON_Delete(req);
+	teardown(e);
+}
+END_TEST
+
+START_TEST(disk_alert)
+{
+	struct env *e;
+	char *out = NULL;
+	cJSON *req, *body;
+	int before = recorded(), rc;
+
+	small_db("qb_disk");
+	e = setup("qb_disk", false, "DISK_ALERT_PERCENT=1\n");
+	rc = qb(&out, e, "--type db --notify");
+	ck_assert_msg(rc == 0, "status %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "disk") && strstr(out, "WARN"), "%s", out);
+	free(out);
+	ck_assert_int_eq(recorded(), before + 1);
+	req = last_recorded();
+	body = cJSON_Parse(cJSON_GetObjectItem(req, "body")->valuestring);
+	ck_assert_msg(strstr(cJSON_GetObjectItem(body, "subject")->valuestring, "disk") != NULL, "%s",
+		      cJSON_GetObjectItem(body, "subject")->valuestring);
+	cJSON_Delete(body);
+	cJSON_Delete(req);
+	teardown(e);
+}
+END_TEST
+
+START_TEST(second_run_refused_while_locked)
+{
+	struct env *e;
+	struct qb_lock *lock = NULL;
+	struct qb_err err = { 0 };
+	char *out = NULL, pid[32];
+	int rc;
+
+	small_db("qb_lock");
+	e = setup("qb_lock", false, NULL);
+	ck_assert_int_eq(tu_sh(NULL, "mkdir -p -m 0700 '%s'", e->backups), 0);
+	ck_assert_int_eq(qb_lock_acquire(&lock, e->backups, "all", &err), QB_OK);
+	rc = qb(&out, e, "--type db");
+	snprintf(pid, sizeof(pid), "pid %d", (int)getpid());
+	ck_assert_msg(rc == 4 && strstr(out, pid), "status %d: %s", rc, out);
+	free(out);
+	ck_assert_int_eq(count(e->backups, "db_"), 0);
+	qb_lock_free(lock);
+	ck_assert_int_eq(qb(&out, e, "--type db"), 0);
+	free(out);
+	teardown(e);
+}
+END_TEST
+
+START_TEST(killed_run_then_clean_run)
+{
+	struct env *e;
+	char *out = NULL, *cmd;
+	pid_t pid;
+	int status;
+
+	tu_pg_create_db("qb_kill");
+	ck_assert_int_eq(tu_psql("qb_kill", "CREATE TABLE big AS SELECT i, repeat(md5(i::text), 8) AS v "
+				 "FROM generate_series(1, 400000) i;", NULL), 0);
+	e = setup("qb_kill", false, NULL);
+	ck_assert_int_ge(asprintf(&cmd, "%s/qbackup", tu_env("QB_BUILD")), 0);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		unsetenv("DATABASE_URL");
+		execl(cmd, "qbackup", "--config", e->conf, "--type", "db", (char *)NULL);
+		_exit(127);
+	}
+	/* Kill it while it writes. */
+	for (int i = 0; i < 200 && count(e->backups, ".qb-tmp") == 0; i++)
+		usleep(20000);
+	usleep(100000);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(count(e->backups, "db_"), 0);
+	ck_assert_int_eq(count(e->backups, ".qb-tmp"), 1);
+	ck_assert_int_eq(qb(&out, e, "list"), 0);
+	ck_assert_msg(strstr(out, ".qb-tmp") == NULL, "a leftover is listed: %s", out);
+	free(out);
+	ck_assert_int_eq(qb(&out, e, "--type db"), 0);
+	ck_assert_msg(strstr(out, "leftover") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(count(e->backups, ".qb-tmp"), 0);
+	ck_assert_int_eq(count(e->backups, "db_"), 1);
+	free(cmd);
+	teardown(e);
+}
+END_TEST
+
+START_TEST(delete_refuses_unsafe_names)
+{
+	static const char *const bad[] = { "../x", "a/b", "..", ".qbackup.lock", "manifest_20260201_030000.json",
+					   "db_x.sql.gz", "'db_20260201_030000.sql.gz/../../etc'", "''" };
+	struct env *e = setup("qb_del", false, NULL);
+	char *out = NULL;
+
+	old_sets(e);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *args;
+		int rc;
+		ck_assert_int_ge(asprintf(&args, "delete %s", bad[i]), 0);
+		rc = qb(&out, e, args);
+		ck_assert_msg(rc == 5 || rc == 7, "delete %s: status %d: %s", bad[i], rc, out);
+		free(out);
+		free(args);
+	}
+	ck_assert_int_eq(count(e->backups, "db_"), 16);
+	ck_assert_int_eq(qb(&out, e, "delete db_20260201_030000.sql.gz"), 0);
+	free(out);
+	ck_assert_int_eq(qb(&out, e, "delete minio_20260201_030000"), 0);
+	free(out);
+	ck_assert_int_eq(count(e->backups, "db_"), 15);
+	ck_assert_int_eq(count(e->backups, "minio_"), 15);
+	teardown(e);
+}
+END_TEST
+
+START_TEST(hostile_tarball_refused)
+{
+	struct env *e = setup("qb_tar", false, NULL);
+	char *out = NULL;
+	int rc;
+
+	ck_assert_int_eq(tu_sh(&out,
+		"cd '%s' && python3 -c \"\nimport io, tarfile\n"
+		"for name, member in (('dotdot', '../escape.txt'), ('absolute', '/tmp/qb-absolute-escape.txt')):\n"
+		"    with tarfile.open('code_20260201_0300%%s.tar.gz' %% ('01' if name == 'dotdot' else '02'), 'w:gz') as t:\n"
+		"        ok = tarfile.TarInfo('fine.txt'); ok.size = 2; t.addfile(ok, io.BytesIO(b'ok'))\n"
+		"        bad = tarfile.TarInfo(member); bad.size = 3; t.addfile(bad, io.BytesIO(b'bad'))\n\"",
+		e->dir), 0);
+	free(out);
+	rc = tu_sh(&out, "%s/qrestore --config '%s' --code '%s/code_20260201_030001.tar.gz' --to '%s/out1'",
+		   tu_env("QB_BUILD"), e->conf, e->dir, e->dir);
+	ck_assert_msg(rc == 5 && strstr(out, "escape.txt"), "status %d: %s", rc, out);
+	free(out);
+	rc = tu_sh(&out, "%s/qrestore --config '%s' --code '%s/code_20260201_030002.tar.gz' --to '%s/out2'",
+		   tu_env("QB_BUILD"), e->conf, e->dir, e->dir);
+	ck_assert_msg(rc == 5 && strstr(out, "qb-absolute-escape"), "status %d: %s", rc, out);
+	free(out);
+	ck_assert_int_ne(access("/tmp/qb-absolute-escape.txt", F_OK), 0);
+	ck_assert_int_eq(tu_sh(&out, "ls -A '%s/out1' '%s/out2' 2>/dev/null | grep -c fine.txt || true", e->dir, e->dir), 0);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+	{
+		char *p;
+		ck_assert_int_ge(asprintf(&p, "%s/../escape.txt", e->dir), 0);
+		ck_assert_int_ne(access(p, F_OK), 0);
+		free(p);
+	}
+	teardown(e);
+}
+END_TEST
+
+Suite *suite_it_run(void)
+{
+	Suite *s = suite_create("it_run");
+	TCase *tc = tcase_create("run");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, full_run_rotates_and_lists);
+	tcase_add_test(tc, failed_run_alerts_and_keeps_everything);
+	tcase_add_test(tc, disk_alert);
+	tcase_add_test(tc, second_run_refused_while_locked);
+	tcase_add_test(tc, killed_run_then_clean_run);
+	tcase_add_test(tc, delete_refuses_unsafe_names);
+	tcase_add_test(tc, hostile_tarball_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}

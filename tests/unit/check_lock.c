@@ -1,0 +1,191 @@
+/* check_lock.c - the run lock (lock.h). */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "qb/fsutil.h"
+#include "qb/lock.h"
+#include "testutil.h"
+
+/* In a child: try to take the lock; its code and message come back through a pipe. */
+static int try_in_child(const char *dir, char *msg, size_t len)
+{
+	int fds[2], st;
+	pid_t pid;
+	ssize_t n;
+	int code = -1;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct qb_lock *lk = NULL;
+		struct qb_err err = { 0 };
+		char out[sizeof(err.msg) + 8];
+		int rc = qb_lock_acquire(&lk, dir, "db", &err);
+		int m = snprintf(out, sizeof(out), "%d:%s", rc, rc ? err.msg : "");
+		qb_lock_free(lk);
+		if (write(fds[1], out, (size_t)m) != m)
+			_exit(2);
+		_exit(0);
+	}
+	close(fds[1]);
+	n = read(fds[0], msg, len - 1);
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_gt(n, 0);
+	msg[n] = '\0';
+	code = (int)strtol(msg, NULL, 10);
+	memmove(msg, strchr(msg, ':') + 1, strlen(strchr(msg, ':') + 1) + 1);
+	return code;
+}
+
+START_TEST(test_second_run_refused)
+{
+	char *d = tu_tmpdir();
+	struct qb_lock *lk = NULL;
+	struct qb_err err = { 0 };
+	char msg[1200], want[64], *path;
+	struct stat st;
+
+	ck_assert_int_eq(qb_lock_acquire(&lk, d, "all", &err), QB_OK);
+	path = qb_path_join(d, QB_LOCK_NAME);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+	ck_assert_int_eq(try_in_child(d, msg, sizeof(msg)), QB_ELOCKED);
+	snprintf(want, sizeof(want), "another run (pid %ld, type all, started ", (long)getpid());
+	ck_assert_msg(strstr(msg, want), "message: %s", msg);
+	ck_assert_ptr_nonnull(strstr(msg, ") holds the lock"));
+
+	/* Released on free: the next one gets it. */
+	qb_lock_free(lk);
+	ck_assert_int_eq(try_in_child(d, msg, sizeof(msg)), QB_OK);
+	ck_assert_int_eq(qb_lock_acquire(&lk, d, "prune", &err), QB_OK);
+	qb_lock_free(lk);
+	free(path);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_holder_peek)
+{
+	char *d = tu_tmpdir();
+	struct qb_lock *lk = NULL;
+	struct qb_lock_info info;
+	struct qb_err err = { 0 };
+	bool held = true;
+	char msg[256];
+
+	/* No file yet. */
+	ck_assert_int_eq(qb_lock_holder(d, &held, &info, &err), QB_OK);
+	ck_assert(!held);
+
+	ck_assert_int_eq(qb_lock_acquire(&lk, d, "code", &err), QB_OK);
+	ck_assert_int_eq(qb_lock_holder(d, &held, &info, &err), QB_OK);
+	ck_assert(held);
+	ck_assert_int_eq(info.pid, getpid());
+	ck_assert_str_eq(info.type, "code");
+	ck_assert_int_le(labs((long)(info.started - time(NULL))), 5);
+	qb_lock_describe(&info, msg, sizeof(msg));
+	ck_assert_ptr_nonnull(strstr(msg, "type code"));
+	/* Peeking does not take the lock away or block its holder. */
+	ck_assert_int_eq(try_in_child(d, msg, sizeof(msg)), QB_ELOCKED);
+	qb_lock_free(lk);
+
+	ck_assert_int_eq(qb_lock_holder(d, &held, &info, &err), QB_OK);
+	ck_assert(!held);
+	ck_assert_int_eq(info.pid, 0);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_killed_holder_does_not_block)
+{
+	char *d = tu_tmpdir();
+	struct qb_lock *lk = NULL;
+	struct qb_lock_info info;
+	struct qb_err err = { 0 };
+	bool held = true;
+	int st, fds[2];
+	char c;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* Take it and die without releasing (a killed run). */
+		if (qb_lock_acquire(&lk, d, "all", &err) != QB_OK)
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	ck_assert_int_eq(qb_lock_holder(d, &held, &info, &err), QB_OK);
+	ck_assert(held);
+	ck_assert_int_eq(info.pid, pid);
+	ck_assert_int_eq(qb_lock_acquire(&lk, d, "all", &err), QB_ELOCKED);
+	ck_assert_ptr_null(lk);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+
+	/* The stale details left in the file do not matter. */
+	ck_assert_int_eq(qb_lock_holder(d, &held, &info, &err), QB_OK);
+	ck_assert(!held);
+	ck_assert_int_eq(qb_lock_acquire(&lk, d, "all", &err), QB_OK);
+	qb_lock_free(lk);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct qb_lock *lk = NULL;
+	struct qb_err err = { 0 };
+	char *d = tu_tmpdir();
+	char *path = qb_path_join(d, QB_LOCK_NAME);
+
+	ck_assert_int_eq(qb_lock_acquire(&lk, "/nonexistent/qbackup", "all", &err), QB_EIO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/qbackup/" QB_LOCK_NAME));
+	ck_assert_ptr_null(lk);
+	/* A symlink planted as the lock file is not followed. */
+	ck_assert_int_eq(symlink("/etc/passwd", path), 0);
+	ck_assert_int_eq(qb_lock_acquire(&lk, d, "all", &err), QB_EIO);
+	ck_assert_ptr_null(lk);
+	free(path);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
+extern Suite *suite_lock(void);
+
+Suite *suite_lock(void)
+{
+	Suite *s = suite_create("lock");
+	TCase *tc = tcase_create("lock");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_second_run_refused);
+	tcase_add_test(tc, test_holder_peek);
+	tcase_add_test(tc, test_killed_holder_does_not_block);
+	tcase_add_test(tc, test_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
