@@ -418,6 +418,19 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	if (rc)
 		goto out;
 	PQsetNoticeProcessor(x.c, notice_to_log, NULL);
+	/* The scratch database is dropped if anything fails, so its statements need
+	 * not wait for the disk one by one: the swap's commit makes it all durable
+	 * (WAL is flushed in order).  Index builds get room to sort in memory. */
+	if (!rc) {
+		const char *mem = qb_config_get(cfg, "RESTORE_MAINTENANCE_WORK_MEM", "256MB");
+		char *lit = pgc_literal(x.c, mem);
+		char *sql = lit ? qb_asprintf("SET synchronous_commit = off; SET maintenance_work_mem = %s", lit) : NULL;
+		rc = sql ? pgc_exec(x.c, sql, err) : qb_err_set(err, QB_ENOMEM, "out of memory");
+		free(sql);
+		free(lit);
+		if (rc)
+			goto out;
+	}
 	qb_log(QB_LOG_INFO, "restoring %s into a new database \"%s\"", opts->path, scratch);
 	x.res = res;
 	x.progress = opts->progress;
