@@ -22,36 +22,7 @@ url="postgresql://postgres:$QB_TEST_PGPASSWORD@127.0.0.1:$QB_TEST_PGPORT"
 
 echo "building the benchmark database ($rows documents)..." >&2
 "$bin/psql" -X -q -d postgres -c "CREATE DATABASE bench"
-"$bin/psql" -X -q -v ON_ERROR_STOP=1 -d bench <<SQL
-CREATE TABLE words (i int PRIMARY KEY, w text NOT NULL);
-INSERT INTO words SELECT i, w FROM unnest(string_to_array(
- 'le la les de des du un une et en à au aux pour par sur dans avec sans contrat bail tribunal audience '
- 'jugement avocat client dossier pièce procédure appel cassation délai article code civil pénal commercial '
- 'société gérant associé loyer résiliation préjudice dommages intérêts expertise témoin plainte décision '
- 'ordonnance référé greffe huissier signification notification mise en demeure paiement facture honoraires '
- 'convention clause litige médiation arbitrage sentence exécution saisie créance débiteur créancier garantie '
- 'hypothèque succession héritier testament donation divorce garde pension alimentaire propriété servitude '
- 'the of and to in for with court case law party claim evidence hearing judge counsel motion filed order', ' '))
- WITH ORDINALITY AS t(w, i);
-CREATE TABLE clients (id int PRIMARY KEY, name text, email text, city text, created timestamptz, meta jsonb);
-INSERT INTO clients SELECT i, 'Client ' || md5(i::text), 'c' || i || '@example.tn',
-  (ARRAY['Tunis','Sfax','Sousse','Nabeul','Bizerte'])[1 + i % 5], now() - i * interval '37 minutes',
-  jsonb_build_object('vip', i % 7 = 0, 'score', i % 100, 'tags', jsonb_build_array('a' || i % 13, 'b' || i % 17))
-FROM generate_series(1, 20000) i;
-CREATE TABLE documents (id bigint PRIMARY KEY, client_id int REFERENCES clients, title text, body text,
-  amount numeric(12,2), pages int, filed date, updated timestamptz, meta jsonb);
-INSERT INTO documents
-SELECT i, 1 + i % 20000,
-  (SELECT string_agg(w, ' ') FROM (SELECT w FROM words WHERE i > 0 ORDER BY random() LIMIT 6) s),
-  (SELECT string_agg(w, ' ') FROM words, generate_series(1, 1 + (i % 4)) g WHERE random() < 0.55 AND i > 0),
-  round((random() * 100000)::numeric, 2), 1 + (i % 80), date '2015-01-01' + (i % 4000),
-  now() - (i % 100000) * interval '1 minute',
-  jsonb_build_object('court', (ARRAY['Tunis','Sfax','Sousse'])[1 + i % 3], 'ref', 'RG-' || i, 'urgent', i % 11 = 0)
-FROM generate_series(1, $rows) i;
-CREATE INDEX documents_client ON documents (client_id);
-CREATE INDEX documents_filed ON documents (filed);
-ANALYZE;
-SQL
+"$bin/psql" -X -q -v ON_ERROR_STOP=1 -v rows="$rows" -d bench -f "$root/bench/db_data.sql"
 sqlsize=$("$bin/pg_dump" -d bench | wc -c)
 echo "database: $((sqlsize / 1048576)) MB of SQL" >&2
 

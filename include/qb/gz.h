@@ -30,7 +30,7 @@
 
 #include "qb/error.h"
 
-#define QB_GZ_BLOCK (1u << 20)
+#define QB_GZ_BLOCK (4u << 20)
 
 typedef int (*qb_sink_fn)(void *ud, const void *p, size_t n, struct qb_err *err);
 

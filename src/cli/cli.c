@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "qb/catalog.h"
 #include "qb/log.h"
+#include "qb/run.h"
 
 static void clear_line(struct cli *c)
 {
@@ -149,4 +150,23 @@ bool cli_confirm(struct cli *c, const char *question, bool yes, struct qb_err *e
 		return false;
 	}
 	return true;
+}
+
+int cli_list(struct cli *c, bool json)
+{
+	struct qb_catalog *cat = NULL;
+	struct qb_err err = { 0 };
+	char *text = NULL;
+	int rc = qb_catalog_scan(&cat, qb_backup_dir(c->cfg), &err);
+
+	if (!rc)
+		rc = json ? qb_catalog_json(cat, NULL, &text, &err) : qb_catalog_table(cat, NULL, &text, &err);
+	qb_catalog_free(cat);
+	if (rc)
+		return cli_fail(c, &err);
+	fputs(text, stdout);
+	if (json)
+		fputc('\n', stdout);
+	free(text);
+	return EXIT_OK;
 }

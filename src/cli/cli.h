@@ -45,4 +45,7 @@ int cli_exit_for(int code);
  * Without a terminal and without yes: refuses, saying to use --yes. */
 bool cli_confirm(struct cli *c, const char *question, bool yes, struct qb_err *err);
 
+/* Print the backups in BACKUP_DIR (a table, or the admin page's JSON): qbackup list, qrestore --list. */
+int cli_list(struct cli *c, bool json);
+
 #endif

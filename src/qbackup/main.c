@@ -124,27 +124,12 @@ static int cmd_run(struct cli *c, struct args *a, int argc, char **argv)
 
 static int cmd_list(struct cli *c, struct args *a, int argc, char **argv)
 {
-	struct qb_catalog *cat = NULL;
-	struct qb_err err = { 0 };
-	char *text = NULL;
-	int rc;
-
 	(void)argv;
 	if (argc > a->first + 1) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	rc = qb_catalog_scan(&cat, qb_backup_dir(c->cfg), &err);
-	if (!rc)
-		rc = a->json ? qb_catalog_json(cat, NULL, &text, &err) : qb_catalog_table(cat, NULL, &text, &err);
-	qb_catalog_free(cat);
-	if (rc)
-		return cli_fail(c, &err);
-	fputs(text, stdout);
-	if (a->json)
-		fputc('\n', stdout);
-	free(text);
-	return EXIT_OK;
+	return cli_list(c, a->json);
 }
 
 static int cmd_delete(struct cli *c, struct args *a, int argc, char **argv)

@@ -197,25 +197,6 @@ static int restore_code(struct cli *c, struct args *a)
 	return rc ? cli_fail(c, &err) : EXIT_OK;
 }
 
-static int list(struct cli *c, struct args *a)
-{
-	struct qb_catalog *cat = NULL;
-	struct qb_err err = { 0 };
-	char *text = NULL;
-	int rc = qb_catalog_scan(&cat, qb_backup_dir(c->cfg), &err);
-
-	if (!rc)
-		rc = a->json ? qb_catalog_json(cat, NULL, &text, &err) : qb_catalog_table(cat, NULL, &text, &err);
-	qb_catalog_free(cat);
-	if (rc)
-		return cli_fail(c, &err);
-	fputs(text, stdout);
-	if (a->json)
-		fputc('\n', stdout);
-	free(text);
-	return EXIT_OK;
-}
-
 /* The emergency runbook's command: newest database dump and document snapshot, one question. */
 static int latest(struct cli *c, struct args *a)
 {
@@ -269,7 +250,7 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (a.list)
-		rc = list(&c, &a);
+		rc = cli_list(&c, a.json);
 	else if (a.db)
 		rc = restore_db(&c, &a, a.db, false);
 	else if (a.minio)
