@@ -81,6 +81,11 @@ struct qb_db_restore_opts {
 	const char *path;             /* the script */
 	const char *target_db;        /* NULL: the database DATABASE_URL names */
 	const char *expected_sha256;  /* from the manifest, or NULL */
+	/* The caller already ran qb_db_check_script() on path (to ask before a
+	 * restore): not read twice.  The restore pass still checks every gzip
+	 * CRC, the meta-commands and the end marker as it goes, and never swaps
+	 * on a failure. */
+	const struct qb_db_script_info *checked;
 	bool terminate_connections;   /* disconnect sessions on the target before the swap */
 	bool drop_after;              /* restore test: drop the restored copy at the end */
 	const struct qb_progress_cb *progress;

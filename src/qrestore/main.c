@@ -102,6 +102,7 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 	struct qb_db_restore_opts o = { .target_db = a->target_db, .terminate_connections = a->terminate,
 					.progress = &c->progress };
 	struct qb_db_restore_result r;
+	struct qb_db_script_info info;
 	struct qb_manifest_entry e;
 	struct qb_err err = { 0 };
 	bool in_dir, exists = false;
@@ -123,12 +124,11 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 	}
 	o.path = path;
 	/* Check the whole file before asking anything or touching any database. */
-	{
-		struct qb_db_script_info info;
-		rc = qb_db_check_script(path, o.expected_sha256, &info, &err);
-		if (!rc)
-			qb_log(QB_LOG_INFO, "%s: intact (%llu statements%s)", path, (unsigned long long)info.statements,
-			       o.expected_sha256 ? ", SHA-256 matches the manifest" : "");
+	rc = qb_db_check_script(path, o.expected_sha256, &info, &err);
+	if (!rc) {
+		o.checked = &info;
+		qb_log(QB_LOG_INFO, "%s: intact (%llu statements%s)", path, (unsigned long long)info.statements,
+		       o.expected_sha256 ? ", SHA-256 matches the manifest" : "");
 	}
 	if (!rc)
 		rc = qb_db_target(c->cfg, a->target_db, &target, &exists, &err);

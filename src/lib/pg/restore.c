@@ -384,8 +384,9 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	memset(res, 0, sizeof(*res));
 	memset(&x, 0, sizeof(x));
 	clock_gettime(CLOCK_MONOTONIC, &x.t0);
-	rc = qb_db_check_script(opts->path, opts->expected_sha256, &info, err);
-	if (rc)
+	if (opts->checked)
+		info = *opts->checked;
+	else if ((rc = qb_db_check_script(opts->path, opts->expected_sha256, &info, err)))
 		return rc;
 	name = opts->target_db ? strdup(opts->target_db) : pgc_default_dbname(cfg);
 	if (!name)
