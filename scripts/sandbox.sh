@@ -25,14 +25,15 @@ psql -d postgres -c "CREATE DATABASE moncabinet"
 psql -d moncabinet -v ON_ERROR_STOP=1 -f "$root/tests/fixtures/sample.sql"
 echo "database moncabinet: $(psql -d moncabinet -At -c 'SELECT count(*) FROM dossiers') dossiers"
 
-# Documents: a bucket of small PDFs-to-be (moto accepts any credentials).
+# Documents: a bucket of small PDFs-to-be (moto accepts any credentials; curl signs).
 s3=$QB_TEST_S3_ENDPOINT
-curl -sf -X PUT "$s3/documents" >/dev/null
+s3curl() { curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user sandbox:sandbox-secret "$@"; }
+s3curl -X PUT "$s3/documents" >/dev/null
 for i in 1 2 3 4 5 6 7 8; do
 	head -c $((20000 + i * 5000)) /dev/urandom > "$work/piece.pdf"
-	curl -sf -T "$work/piece.pdf" "$s3/documents/client$((i % 3 + 1))/piece-$i.pdf" >/dev/null
+	s3curl -H 'Content-Type: application/pdf' -T "$work/piece.pdf" "$s3/documents/client$((i % 3 + 1))/piece-$i.pdf" >/dev/null
 done
-curl -sf -T "$work/piece.pdf" "$s3/documents/client1/scan%2001%20sign%C3%A9.pdf" >/dev/null
+s3curl -H 'Content-Type: application/pdf' -T "$work/piece.pdf" "$s3/documents/client1/scan%2001%20sign%C3%A9.pdf" >/dev/null
 echo "bucket documents: 9 objects"
 
 # The code: a Next.js tree, with what must not be archived.
@@ -61,8 +62,7 @@ step "qbackup (the nightly run: database, documents, code)"
 qb
 step "a second run: unchanged documents are hard-linked, not downloaded"
 sleep 1
-qb -q --json
-echo
+qb --json
 step "qbackup list"
 qb list
 step "qbackup list --json (what the admin page reads)"
@@ -81,9 +81,10 @@ echo "restored: $(psql -d moncabinet_restored -At -c 'SELECT count(*) FROM clien
 	"$(psql -d moncabinet_restored -At -c 'SELECT count(*) FROM documents') documents"
 
 step "an object is lost; qrestore --minio $snap --yes puts it back"
-curl -sf -X DELETE "$s3/documents/client2/piece-1.pdf" >/dev/null
+s3curl -X DELETE "$s3/documents/client2/piece-1.pdf" >/dev/null
+s3curl -o /dev/null -w 'client2/piece-1.pdf deleted: HTTP %{http_code}\n' "$s3/documents/client2/piece-1.pdf" || true
 qr --minio "$snap" --yes
-curl -sf -o /dev/null -w 'client2/piece-1.pdf is back: HTTP %{http_code}\n' "$s3/documents/client2/piece-1.pdf"
+s3curl -o /dev/null -w 'client2/piece-1.pdf is back: HTTP %{http_code}\n' "$s3/documents/client2/piece-1.pdf"
 
 step "qrestore --code $tgz --to $work/restored-code"
 qr --code "$tgz" --to "$work/restored-code"
