@@ -30,6 +30,7 @@
  *                                long; each one is logged as a warning with its key
  *   .qbackup-index               one line per object, sorted by bucket then key:
  *                                bucket, key, size, ETag, Last-Modified, Content-Type,
+ *                                MD5 (of the bytes stored, computed while fetching),
  *                                stored path (empty: <bucket>/<key>), separated by
  *                                tabs, with \\ \t \n \r and \xHH escapes; the first
  *                                line is "qbackup-minio-index 1"
@@ -57,10 +58,10 @@ bool qb_minio_configured(const struct qb_config *cfg);
 
 struct qb_minio_stats {
 	uint64_t objects;        /* objects in the snapshot (backup) or in the folder (restore) */
-	uint64_t fetched;        /* downloaded */
+	uint64_t fetched;        /* downloaded (restore: uploaded, the objects moved) */
 	uint64_t linked;         /* hard-linked from the previous snapshot */
 	uint64_t bytes;          /* bytes of all objects */
-	uint64_t bytes_fetched;
+	uint64_t bytes_fetched;  /* (restore: bytes uploaded) */
 	uint64_t skipped;        /* restore: identical on the server already */
 	uint64_t deleted;        /* restore with delete_extra: removed from the server */
 	unsigned buckets;

@@ -149,7 +149,8 @@ int qb_s3_get_file(struct qb_s3 *s3, const char *bucket, const char *key, int fd
 		   struct qb_s3_result *res, struct qb_err *err);
 /* PUT n bytes of memory (Content-MD5 sent, so the server checks them). content_type may be NULL. */
 int qb_s3_put_buffer(struct qb_s3 *s3, const char *bucket, const char *key, const void *p,
-		     size_t n, const char *content_type, struct qb_s3_result *res, struct qb_err *err);
+		     size_t n, const char *content_type, struct qb_s3_result *res,
+		     struct qb_err *err);
 /* PUT size bytes of fd from offset 0; above part_size, a multipart upload (parts one after
  * the other; use a pool for parallel parts).  md5hex, when known, is sent as Content-MD5
  * for a single PUT.  The MD5 of what was sent is compared with a plain ETag answer. */

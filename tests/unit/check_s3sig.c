@@ -63,10 +63,12 @@ START_TEST(sig_s3_get_object)
 	struct vec v = {
 		.method = "GET", .path = "/test.txt",
 		.headers = { { "Host", "examplebucket.s3.amazonaws.com" }, { "Range", "bytes=0-9" },
-			     { "x-amz-content-sha256", EMPTY }, { "x-amz-date", "20130524T000000Z" } },
+			     { "x-amz-content-sha256", EMPTY },
+			     { "x-amz-date", "20130524T000000Z" } },
 		.nh = 4, .payload = EMPTY, .date = "20130524T000000Z", .region = "us-east-1",
 		.service = "s3", .ak = S3_AK, .sk = S3_SK,
-		.canonical = "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+		.canonical = "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\n"
+			     "range:bytes=0-9\n"
 			     "x-amz-content-sha256:" EMPTY "\nx-amz-date:20130524T000000Z\n\n"
 			     "host;range;x-amz-content-sha256;x-amz-date\n" EMPTY,
 		.signature = "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
@@ -98,7 +100,8 @@ START_TEST(sig_s3_lifecycle_and_list)
 	struct vec life = {
 		.method = "GET", .path = "/", .params = { { "lifecycle", "" } }, .np = 1,
 		.headers = { { "Host", "examplebucket.s3.amazonaws.com" },
-			     { "x-amz-date", "20130524T000000Z" }, { "x-amz-content-sha256", EMPTY } },
+			     { "x-amz-date", "20130524T000000Z" },
+			     { "x-amz-content-sha256", EMPTY } },
 		.nh = 3, .payload = EMPTY, .date = "20130524T000000Z", .region = "us-east-1",
 		.service = "s3", .ak = S3_AK, .sk = S3_SK,
 		.canonical = "GET\n/\nlifecycle=\nhost:examplebucket.s3.amazonaws.com\n"
@@ -126,7 +129,8 @@ static void suite_case(const char *method, const char *path, const char *pname,
 {
 	struct vec v = {
 		.method = method, .path = path,
-		.headers = { { "Host", "example.amazonaws.com" }, { "X-Amz-Date", "20150830T123600Z" } },
+		.headers = { { "Host", "example.amazonaws.com" },
+			     { "X-Amz-Date", "20150830T123600Z" } },
 		.nh = 2, .payload = payload ? payload : EMPTY, .date = "20150830T123600Z",
 		.region = "us-east-1", .service = "service", .ak = SUITE_AK, .sk = SUITE_SK,
 		.signature = signature,
@@ -175,7 +179,8 @@ START_TEST(sig_generic_order_and_trim)
 	struct vec v = {
 		.method = "GET", .path = "/",
 		.params = { { "Param2", "value2" }, { "Param1", "value1" } }, .np = 2,
-		.headers = { { "Host", "example.amazonaws.com" }, { "X-Amz-Date", "20150830T123600Z" } },
+		.headers = { { "Host", "example.amazonaws.com" },
+			     { "X-Amz-Date", "20150830T123600Z" } },
 		.nh = 2, .payload = EMPTY, .date = "20150830T123600Z", .region = "us-east-1",
 		.service = "service", .ak = SUITE_AK, .sk = SUITE_SK,
 		.canonical = "GET\n/\nParam1=value1&Param2=value2\nhost:example.amazonaws.com\n"
@@ -186,7 +191,8 @@ START_TEST(sig_generic_order_and_trim)
 	struct vec t = {
 		.method = "GET", .path = "/",
 		.headers = { { "Host", "example.amazonaws.com" }, { "My-Header1", " value1" },
-			     { "My-Header2", " \"a   b   c\"" }, { "X-Amz-Date", "20150830T123600Z" } },
+			     { "My-Header2", " \"a   b   c\"" },
+			     { "X-Amz-Date", "20150830T123600Z" } },
 		.nh = 4, .payload = EMPTY, .date = "20150830T123600Z", .region = "us-east-1",
 		.service = "service", .ak = SUITE_AK, .sk = SUITE_SK,
 		.signature = "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736",
@@ -213,7 +219,8 @@ START_TEST(sig_continuation_token_and_escaped_key)
 	struct vec list = {
 		.method = "GET", .path = "/my-bucket",
 		.params = { { "list-type", "2" },
-			    { "continuation-token", "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=+" },
+			    { "continuation-token",
+			      "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=+" },
 			    { "encoding-type", "url" }, { "max-keys", "1000" },
 			    { "prefix", "docs/\xc3\xa9 x" } },
 		.np = 5,
@@ -222,10 +229,13 @@ START_TEST(sig_continuation_token_and_escaped_key)
 		.nh = 3, .payload = EMPTY, .date = "20130524T000000Z", .region = "us-east-1",
 		.service = "s3", .ak = S3_AK, .sk = S3_SK,
 		.canonical = "GET\n/my-bucket\n"
-			     "continuation-token=1ueGcxLPRx1Tr%2FXYExHnhbYLgveDs2J%2Fwm36Hy4vbOwM%3D%2B"
-			     "&encoding-type=url&list-type=2&max-keys=1000&prefix=docs%2F%C3%A9%20x\n"
+			     "continuation-token="
+			     "1ueGcxLPRx1Tr%2FXYExHnhbYLgveDs2J%2Fwm36Hy4vbOwM%3D%2B"
+			     "&encoding-type=url&list-type=2&max-keys=1000"
+			     "&prefix=docs%2F%C3%A9%20x\n"
 			     "host:127.0.0.1:9000\nx-amz-content-sha256:" EMPTY "\n"
-			     "x-amz-date:20130524T000000Z\n\nhost;x-amz-content-sha256;x-amz-date\n" EMPTY,
+			     "x-amz-date:20130524T000000Z\n\n"
+			     "host;x-amz-content-sha256;x-amz-date\n" EMPTY,
 		.signature = "9f84a0e59de0b0deffa301c3cc7da9504c9c5ffa40a241f12c9181dad3f921ba",
 	};
 	struct vec get = {
@@ -238,7 +248,8 @@ START_TEST(sig_continuation_token_and_escaped_key)
 		.canonical = "GET\n/my-bucket/dossiers/%C3%89milie%20%26%20Co/"
 			     "contrat%20%2Bv2%20%3D%20final%25%3F%23.pdf\n\n"
 			     "host:127.0.0.1:9000\nx-amz-content-sha256:" EMPTY "\n"
-			     "x-amz-date:20130524T000000Z\n\nhost;x-amz-content-sha256;x-amz-date\n" EMPTY,
+			     "x-amz-date:20130524T000000Z\n\n"
+			     "host;x-amz-content-sha256;x-amz-date\n" EMPTY,
 		.signature = "a5f54c115dc2e22b24f98a9456af75f0c67cbecf4a378dad27aef12753a34f57",
 	};
 	check_vec(&list);
@@ -423,8 +434,10 @@ START_TEST(xml_list_buckets)
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
 		"<Owner><ID>x</ID><DisplayName>webfile</DisplayName></Owner><Buckets>"
-		"<Bucket><Name>docs</Name><CreationDate>2024-01-01T00:00:00.000Z</CreationDate></Bucket>"
-		"<Bucket><Name>scans</Name><CreationDate>2024-01-01T00:00:00.000Z</CreationDate></Bucket>"
+		"<Bucket><Name>docs</Name>"
+		"<CreationDate>2024-01-01T00:00:00.000Z</CreationDate></Bucket>"
+		"<Bucket><Name>scans</Name>"
+		"<CreationDate>2024-01-01T00:00:00.000Z</CreationDate></Bucket>"
 		"</Buckets></ListAllMyBucketsResult>";
 	struct qb_err err = { 0 };
 	int n = 0;
@@ -462,12 +475,14 @@ START_TEST(xml_list_objects_v2)
 		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
 		"<Name>docs</Name><Prefix></Prefix><MaxKeys>1000</MaxKeys><KeyCount>3</KeyCount>"
 		"<IsTruncated>true</IsTruncated>"
-		"<Contents><Key>a%2Bb+c.pdf</Key><LastModified>2024-05-01T10:00:00.000Z</LastModified>"
+		"<Contents><Key>a%2Bb+c.pdf</Key>"
+		"<LastModified>2024-05-01T10:00:00.000Z</LastModified>"
 		"<ETag>&quot;d41d8cd98f00b204e9800998ecf8427e&quot;</ETag><Size>0</Size>"
 		"<StorageClass>STANDARD</StorageClass></Contents>"
 		"<Contents><Key>dossier/%C3%A9t%C3%A9%3F%23.pdf</Key>"
 		"<LastModified>2024-05-01T10:00:00.000Z</LastModified>"
-		"<ETag>\"0123456789abcdef0123456789abcdef-3\"</ETag><Size>31457280</Size></Contents>"
+		"<ETag>\"0123456789abcdef0123456789abcdef-3\"</ETag>"
+		"<Size>31457280</Size></Contents>"
 		"<Contents><Key>z</Key><Size>18446744073709551615</Size><ETag>x</ETag></Contents>"
 		"<NextContinuationToken>tok/+=</NextContinuationToken>"
 		"<EncodingType>url</EncodingType></ListBucketResult>";
@@ -475,7 +490,8 @@ START_TEST(xml_list_objects_v2)
 	struct qb_err err = { 0 };
 	struct seen s = { 0 };
 
-	ck_assert_int_eq(qb_s3_parse_list_objects(xml, strlen(xml), on_obj, &s, &page, &err), QB_OK);
+	ck_assert_int_eq(qb_s3_parse_list_objects(xml, strlen(xml), on_obj, &s, &page, &err),
+			 QB_OK);
 	ck_assert_int_eq(s.n, 3);
 	ck_assert_str_eq(s.keys[0], "a+b c.pdf");
 	ck_assert_str_eq(s.etags[0], "d41d8cd98f00b204e9800998ecf8427e");
@@ -502,7 +518,8 @@ START_TEST(xml_list_objects_plain_keys)
 	struct qb_err err = { 0 };
 	struct seen s = { 0 };
 
-	ck_assert_int_eq(qb_s3_parse_list_objects(xml, strlen(xml), on_obj, &s, &page, &err), QB_OK);
+	ck_assert_int_eq(qb_s3_parse_list_objects(xml, strlen(xml), on_obj, &s, &page, &err),
+			 QB_OK);
 	ck_assert_str_eq(s.keys[0], "100%25 a+b");
 	ck_assert(!page.truncated);
 	ck_assert_ptr_null(page.next_token);
@@ -527,7 +544,8 @@ START_TEST(xml_truncated_and_malicious)
 	struct qb_buf b;
 
 	/* Cut in the middle. */
-	ck_assert_int_eq(parse_list("<ListBucketResult><Contents><Key>a</Key><Si", &err), QB_EFORMAT);
+	ck_assert_int_eq(parse_list("<ListBucketResult><Contents><Key>a</Key><Si", &err),
+			 QB_EFORMAT);
 	ck_assert_int_eq(parse_list("", &err), QB_EFORMAT);
 	ck_assert_int_eq(parse_list("not xml at all", &err), QB_EFORMAT);
 	/* Billion laughs: the DOCTYPE is refused before any expansion. */
@@ -551,9 +569,9 @@ START_TEST(xml_truncated_and_malicious)
 	qb_buf_reset(&b);
 	ck_assert_int_eq(qb_buf_puts(&b, "<ListBucketResult><Contents><Key>", &err), QB_OK);
 	for (int i = 0; i < 600; i++)
-		ck_assert_int_eq(qb_buf_puts(&b, "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-					     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
-					     &err), QB_OK);
+		ck_assert_int_eq(qb_buf_puts(&b, "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+					     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+					     "kkkkkkkk", &err), QB_OK);
 	ck_assert_int_eq(qb_buf_puts(&b, "</Key></Contents></ListBucketResult>", &err), QB_OK);
 	ck_assert_int_eq(parse_list(b.data, &err), QB_EFORMAT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "text longer"));
@@ -583,14 +601,16 @@ END_TEST
 START_TEST(xml_error_and_multipart)
 {
 	const char *e = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>"
-			"<Message>Please reduce your request rate.</Message><Resource>/b/k</Resource>"
+			"<Message>Please reduce your request rate.</Message>"
+			"<Resource>/b/k</Resource>"
 			"<RequestId>4442587FB7D0A2F9</RequestId></Error>";
 	const char *init = "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/"
 			   "2006-03-01/\"><Bucket>b</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE"
 			   "</UploadId></InitiateMultipartUploadResult>";
 	const char *done = "<CompleteMultipartUploadResult><Location>http://x/b/k</Location>"
-			   "<Bucket>b</Bucket><Key>k</Key><ETag>\"3858f62230ac3c915f300c664312c11f-9"
-			   "\"</ETag></CompleteMultipartUploadResult>";
+			   "<Bucket>b</Bucket><Key>k</Key>"
+			   "<ETag>\"3858f62230ac3c915f300c664312c11f-9\"</ETag>"
+			   "</CompleteMultipartUploadResult>";
 	const char *done_err = "<Error><Code>InternalError</Code><Message>We encountered an "
 			       "internal error.</Message></Error>";
 	struct qb_s3_error se;

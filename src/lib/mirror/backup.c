@@ -42,6 +42,7 @@ struct ent {
 	char *etag;
 	char *last_modified;
 	char *content_type;
+	char *md5;                /* of the bytes stored */
 	char *path;               /* escaped path, or NULL for <bucket>/<key> */
 	int fd;
 	enum ent_state state;
@@ -93,6 +94,7 @@ static void ent_free(struct ent *e)
 	free(e->etag);
 	free(e->last_modified);
 	free(e->content_type);
+	free(e->md5);
 	free(e->path);
 	free(e);
 }
@@ -126,9 +128,11 @@ static void flush(struct mirror *m)
 		if (e->state == ENT_PENDING || e->state == ENT_FAILED)
 			return;
 		if (e->state == ENT_DONE) {
-			struct mx_entry line = { m->bucket, e->key, e->size, e->etag, e->last_modified,
-						 e->content_type ? e->content_type : "",
-						 e->path ? e->path : "" };
+			struct mx_entry line = {
+				m->bucket, e->key, e->size, e->etag, e->last_modified,
+				e->content_type ? e->content_type : "", e->md5 ? e->md5 : "",
+				e->path ? e->path : "",
+			};
 			int rc = mx_writer_line(&m->spool, &line, &err);
 			if (rc) {
 				set_fail(m, rc, &err);
@@ -184,12 +188,14 @@ static void on_fetched(void *ud, int rc, const struct qb_s3_result *res, const s
 	if (rc == QB_OK) {
 		if (res->size != e->size || (res->etag[0] && strcmp(res->etag, e->etag))) {
 			/* Replaced since the listing: the index describes what we have. */
-			qb_log(QB_LOG_DEBUG, "'%s/%s' changed during the backup", m->bucket, e->key);
+			qb_log(QB_LOG_DEBUG, "'%s/%s' changed during the backup", m->bucket,
+			       e->key);
 			e->size = res->size;
 			if (res->etag[0] && replace(&e->etag, res->etag))
 				rc = QB_ENOMEM;
 		}
-		if (!rc && replace(&e->content_type, res->content_type))
+		if (!rc && (replace(&e->content_type, res->content_type) ||
+			    replace(&e->md5, res->md5)))
 			rc = QB_ENOMEM;
 		set_mtime(e->fd, e->last_modified);
 		close(e->fd);
@@ -218,8 +224,9 @@ static void on_fetched(void *ud, int rc, const struct qb_s3_result *res, const s
 		if (rc != QB_ECANCELLED)
 			set_fail(m, rc, err);
 	}
-	flush(m);
+	/* flush() may free e. */
 	progress(m, e->key, false);
+	flush(m);
 }
 
 /* A key clashed with a later key's folder and moved to its escaped path. */
@@ -284,7 +291,8 @@ static const struct mx_entry *prev_find(struct mirror *m, const char *key, struc
 			return NULL;
 		if ((*rc = mx_reader_next(m->prev, &m->pe, &m->prev_got, err))) {
 			/* A damaged previous index costs downloads, not the backup. */
-			qb_log(QB_LOG_WARN, "ignoring the rest of the previous index: %s", err->msg);
+			qb_log(QB_LOG_WARN, "ignoring the rest of the previous index: %s",
+			       err->msg);
 			qb_err_clear(err);
 			*rc = QB_OK;
 			m->prev_got = false;
@@ -319,7 +327,8 @@ static int try_link(struct mirror *m, struct ent *e, const struct mx_entry *pe, 
 	free(src);
 	if (!rc && clashed)
 		warn_escaped(m, e->key, e->path, "is also the folder of other keys");
-	if (!rc && *linked && replace(&e->content_type, pe->content_type))
+	if (!rc && *linked &&
+	    (replace(&e->content_type, pe->content_type) || replace(&e->md5, pe->md5)))
 		rc = qb_err_set(err, QB_ENOMEM, "out of memory");
 	return rc;
 }
@@ -380,8 +389,8 @@ static int on_object(void *ud, const struct qb_s3_object *o, struct qb_err *err)
 		e->state = ENT_DONE;
 		m->st->linked++;
 		m->st->bytes += e->size;
-		flush(m);
 		progress(m, e->key, false);
+		flush(m);
 		return m->fail_rc ? (*err = m->fail, m->fail_rc) : QB_OK;
 	}
 	rc = mx_tree_create(&m->tree, e->key, &e->path, &clashed, &e->fd, err);
@@ -643,11 +652,12 @@ out:
 	if (!rc) {
 		mx_progress(&m.prog, st->fetched + st->linked, st->objects, st->bytes, st->bytes,
 			    NULL, true);
-		qb_log(QB_LOG_INFO, "minio snapshot '%s': %llu objects in %u buckets, %llu fetched "
-		       "(%llu bytes), %llu linked, %llu bytes in all, %.1f s", final,
-		       (unsigned long long)st->objects, st->buckets, (unsigned long long)st->fetched,
-		       (unsigned long long)st->bytes_fetched, (unsigned long long)st->linked,
-		       (unsigned long long)st->bytes, st->seconds);
+		/* The front end prints its own summary from st. */
+		qb_log(QB_LOG_DEBUG, "minio snapshot '%s': %llu objects in %u buckets, "
+		       "%llu fetched (%llu bytes), %llu linked, %llu bytes in all, %.1f s", final,
+		       (unsigned long long)st->objects, st->buckets,
+		       (unsigned long long)st->fetched, (unsigned long long)st->bytes_fetched,
+		       (unsigned long long)st->linked, (unsigned long long)st->bytes, st->seconds);
 	}
 	free(final);
 	return rc;

@@ -13,7 +13,7 @@
 
 #include "mirror/mirror_int.h"
 
-#define FIELDS 7
+#define FIELDS 8
 #define FLUSH_AT (256 * 1024)
 
 static int put_escaped(struct qb_buf *b, const char *s, struct qb_err *err)
@@ -77,7 +77,7 @@ int mx_writer_header(struct mx_writer *w, struct qb_err *err)
 int mx_writer_line(struct mx_writer *w, const struct mx_entry *e, struct qb_err *err)
 {
 	const char *f[FIELDS] = { e->bucket, e->key, NULL, e->etag, e->last_modified,
-				  e->content_type, e->path };
+				  e->content_type, e->md5, e->path };
 	char size[24];
 	int rc = QB_OK;
 
@@ -279,7 +279,8 @@ int mx_reader_next(struct mx_reader *r, struct mx_entry *e, bool *got, struct qb
 	e->etag = f[3];
 	e->last_modified = f[4];
 	e->content_type = f[5];
-	e->path = f[6];
+	e->md5 = f[6];
+	e->path = f[7];
 	return QB_OK;
 }
 

@@ -27,6 +27,7 @@ struct mx_entry {
 	const char *etag;
 	const char *last_modified;
 	const char *content_type;
+	const char *md5;         /* hex MD5 of the bytes stored, "" if unknown */
 	const char *path;        /* "" when stored at <bucket>/<key> */
 };
 

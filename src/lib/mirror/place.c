@@ -57,7 +57,8 @@ static int open_esc(struct mx_tree *t, struct qb_err *err)
 	if (t->esc_fd >= 0)
 		return QB_OK;
 	if (mkdirat(t->root_fd, QB_MINIO_ESCAPED, 0700) < 0 && errno != EEXIST)
-		return qb_err_sys(err, QB_EIO, errno, "unable to create folder '%s'", QB_MINIO_ESCAPED);
+		return qb_err_sys(err, QB_EIO, errno, "unable to create folder '%s'",
+				  QB_MINIO_ESCAPED);
 	sub = qb_asprintf("%s/%s", QB_MINIO_ESCAPED, t->bucket);
 	if (!sub)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
@@ -82,7 +83,8 @@ static int relocate(struct mx_tree *t, const char *prefix, struct qb_err *err)
 	int rc = !name || !path ? qb_err_set(err, QB_ENOMEM, "out of memory") : open_esc(t, err);
 
 	if (!rc && renameat2(t->bucket_fd, prefix, t->esc_fd, name, RENAME_NOREPLACE) < 0)
-		rc = qb_err_sys(err, QB_EIO, errno, "unable to move '%s/%s' aside", t->bucket, prefix);
+		rc = qb_err_sys(err, QB_EIO, errno, "unable to move '%s/%s' aside", t->bucket,
+				prefix);
 	if (!rc && t->moved)
 		rc = t->moved(t->ud, prefix, path, err);
 	free(name);
@@ -117,12 +119,13 @@ static int make_parents(struct mx_tree *t, const char *key, struct qb_err *err)
 			rc = qb_err_sys(err, QB_EIO, errno, "unable to create folder '%s/%s'",
 					t->bucket, dir);
 		} else if (fstatat(t->bucket_fd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			rc = qb_err_sys(err, QB_EIO, errno, "unable to stat '%s/%s'", t->bucket, dir);
+			rc = qb_err_sys(err, QB_EIO, errno, "unable to stat '%s/%s'", t->bucket,
+					dir);
 		} else if (S_ISREG(st.st_mode)) {
 			rc = relocate(t, dir, err);
 			if (!rc && mkdirat(t->bucket_fd, dir, 0700) < 0)
-				rc = qb_err_sys(err, QB_EIO, errno, "unable to create folder '%s/%s'",
-						t->bucket, dir);
+				rc = qb_err_sys(err, QB_EIO, errno,
+						"unable to create folder '%s/%s'", t->bucket, dir);
 		} else if (!S_ISDIR(st.st_mode)) {
 			rc = qb_err_set(err, QB_EIO, "'%s/%s' is in the way", t->bucket, dir);
 		}
@@ -203,8 +206,9 @@ static int link_check(int src_fd, const char *src, int dst_fd, const char *dst, 
 	if (linkat(src_fd, src, dst_fd, dst, 0) < 0) {
 		if (link_failed_softly(errno))
 			return QB_OK;
-		return errno == EEXIST ? -EEXIST
-				       : qb_err_sys(err, QB_EIO, errno, "unable to link '%s'", shown);
+		if (errno == EEXIST)
+			return -EEXIST;
+		return qb_err_sys(err, QB_EIO, errno, "unable to link '%s'", shown);
 	}
 	if (fstatat(dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size != size) {

@@ -31,6 +31,7 @@ struct local {
 	char *path;               /* relative to the snapshot root */
 	uint64_t size;
 	char *etag;               /* "" when unknown (no index) */
+	char *md5;                /* "" when unknown */
 	char *content_type;
 };
 
@@ -96,6 +97,7 @@ static void local_clear(struct local *l)
 	free(l->key);
 	free(l->path);
 	free(l->etag);
+	free(l->md5);
 	free(l->content_type);
 	memset(l, 0, sizeof(*l));
 }
@@ -107,8 +109,8 @@ static int check_order(struct rest *r, char **last, const char *key, const char 
 
 	if (*last && strcmp(key, *last) <= 0) {
 		if (r->delete_extra)
-			return qb_err_set(err, QB_EFORMAT, "the %s of bucket '%s' is not in key order "
-					  "('%s' after '%s'): not deleting anything", what,
+			return qb_err_set(err, QB_EFORMAT, "the %s of bucket '%s' is not in key "
+					  "order ('%s' after '%s'): not deleting anything", what,
 					  r->bucket, key, *last);
 		qb_log(QB_LOG_DEBUG, "the %s of bucket '%s' is not in key order", what, r->bucket);
 	}
@@ -117,6 +119,15 @@ static int check_order(struct rest *r, char **last, const char *key, const char 
 	free(*last);
 	*last = k;
 	return QB_OK;
+}
+
+/* A Content-Type from the index goes into a request header: no control bytes. */
+static const char *header_safe(const char *type, const char *key)
+{
+	for (const unsigned char *p = (const unsigned char *)type; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return mx_guess_type(key);
+	return type[0] ? type : mx_guess_type(key);
 }
 
 /* The next local object of the current bucket into r->cur. */
@@ -128,19 +139,24 @@ static int local_next(struct rest *r, struct qb_err *err)
 	local_clear(l);
 	if (r->idx) {
 		const struct mx_entry *e = &r->ie;
+		/* Lines of buckets skipped (not valid names) come before this one's. */
+		while (r->idx_got && strcmp(e->bucket, r->bucket) < 0)
+			if ((rc = mx_reader_next(r->idx, &r->ie, &r->idx_got, err)))
+				return rc;
 		if (!r->idx_got || strcmp(e->bucket, r->bucket))
 			return QB_OK;
 		if (e->path[0] ? !mx_escaped_path_ok(e->bucket, e->path)
 			       : !qb_minio_key_is_safe(e->key))
-			return qb_err_set(err, QB_ECORRUPT, "the index names a bad path for '%s/%s'",
-					  e->bucket, e->key);
+			return qb_err_set(err, QB_ECORRUPT,
+					  "the index names a bad path for '%s/%s'", e->bucket,
+					  e->key);
 		l->key = qb_strdup(e->key);
 		l->path = e->path[0] ? qb_strdup(e->path) : qb_asprintf("%s/%s", e->bucket, e->key);
 		l->etag = qb_strdup(e->etag);
-		l->content_type = qb_strdup(e->content_type[0] ? e->content_type
-							       : mx_guess_type(e->key));
+		l->md5 = qb_strdup(qb_s3_etag_is_md5(e->md5) ? e->md5 : "");
+		l->content_type = qb_strdup(header_safe(e->content_type, e->key));
 		l->size = e->size;
-		if (!l->key || !l->path || !l->etag || !l->content_type)
+		if (!l->key || !l->path || !l->etag || !l->md5 || !l->content_type)
 			return qb_err_set(err, QB_ENOMEM, "out of memory");
 		l->got = true;
 		if ((rc = mx_reader_next(r->idx, &r->ie, &r->idx_got, err)))
@@ -153,8 +169,9 @@ static int local_next(struct rest *r, struct qb_err *err)
 		l->key = qb_strdup(rel);
 		l->path = qb_asprintf("%s/%s", r->bucket, rel);
 		l->etag = qb_strdup("");
+		l->md5 = qb_strdup("");
 		l->content_type = qb_strdup(mx_guess_type(rel));
-		if (!l->key || !l->path || !l->etag || !l->content_type)
+		if (!l->key || !l->path || !l->etag || !l->md5 || !l->content_type)
 			return qb_err_set(err, QB_ENOMEM, "out of memory");
 		l->got = true;
 	}
@@ -225,6 +242,10 @@ static int identical(struct rest *r, const struct local *l, const struct qb_s3_o
 	}
 	if (!qb_s3_etag_is_md5(o->etag))
 		return QB_OK;
+	if (l->md5[0]) {
+		*same = !strcasecmp(l->md5, o->etag);
+		return QB_OK;
+	}
 	if ((rc = file_md5(r, l, md5, err)))
 		return rc;
 	*same = !strcasecmp(md5, o->etag);
@@ -319,7 +340,8 @@ static int upload_multipart(struct rest *r, const struct local *l, int fd, struc
 	for (unsigned i = 0; i < u->nparts && !rc && !r->fail_rc; i++) {
 		struct part_ctx *p = malloc(sizeof(*p));
 		struct qb_s3_put put = { .bucket = r->bucket, .key = l->key, .fd = fd,
-					 .offset = (uint64_t)i * ps, .upload_id = id, .part = i + 1 };
+					 .offset = (uint64_t)i * ps, .upload_id = id,
+					 .part = i + 1 };
 
 		put.length = l->size - put.offset < ps ? l->size - put.offset : ps;
 		if (!p) {
@@ -339,7 +361,8 @@ static int upload_multipart(struct rest *r, const struct local *l, int fd, struc
 	if (!rc && r->fail_rc)
 		rc = failed(r, err);
 	if (!rc)
-		rc = qb_s3_mpu_complete(r->s3, r->bucket, l->key, id, u->etags, u->nparts, &res, err);
+		rc = qb_s3_mpu_complete(r->s3, r->bucket, l->key, id, u->etags, u->nparts, &res,
+					err);
 	if (rc && id) {
 		struct qb_err e2 = { 0 };
 		if (qb_s3_mpu_abort(r->s3, r->bucket, l->key, id, &e2))
@@ -374,11 +397,11 @@ static int upload(struct rest *r, const struct local *l, struct qb_err *err)
 	u->fd = fd;
 	u->size = l->size;
 	{
-		/* A plain ETag is the MD5 of the object as backed up: sent as Content-MD5, the
-		 * server refuses a file that changed on disk since. */
+		/* The MD5 recorded at backup time goes as Content-MD5: a file that changed on
+		 * disk since is refused. */
 		struct qb_s3_put put = { .bucket = r->bucket, .key = l->key, .fd = fd, .offset = 0,
 					 .length = l->size, .content_type = l->content_type,
-					 .md5hex = qb_s3_etag_is_md5(l->etag) ? l->etag : NULL };
+					 .md5hex = l->md5[0] ? l->md5 : NULL };
 		rc = qb_s3_pool_put(r->pool, &put, on_put, u, err);
 	}
 	if (rc) {
@@ -456,7 +479,8 @@ static int restore_bucket(struct rest *r, const char *bucket, struct qb_err *err
 	}
 	if (!rc && !r->idx) {
 		struct stat st;
-		if (fstatat(r->root_fd, bucket, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+		if (fstatat(r->root_fd, bucket, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
 			rc = mx_walk_open(&r->walk, r->root_fd, bucket, err);
 	}
 	if (!rc)
@@ -502,7 +526,8 @@ static int gather(struct rest *r, char ***names, unsigned *n, struct qb_err *err
 			if (last && !strcmp(last, e.bucket))
 				continue;
 			if (last && strcmp(last, e.bucket) > 0) {
-				rc = qb_err_set(err, QB_ECORRUPT, "the index is not sorted by bucket");
+				rc = qb_err_set(err, QB_ECORRUPT,
+						"the index is not sorted by bucket");
 				break;
 			}
 			free(last);
@@ -547,7 +572,8 @@ static char *resolve(const struct qb_config *cfg, const char *dir)
 	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
 		return qb_strdup(dir);
 	if (!strchr(dir, '/') && strcmp(dir, ".") && strcmp(dir, "..")) {
-		char *p = qb_path_join(qb_config_get(cfg, "BACKUP_DIR", QB_DEFAULT_BACKUP_DIR), dir);
+		const char *base = qb_config_get(cfg, "BACKUP_DIR", QB_DEFAULT_BACKUP_DIR);
+		char *p = qb_path_join(base, dir);
 		if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
 			return p;
 		free(p);
@@ -623,14 +649,18 @@ out:
 	qb_s3_free(r.s3);
 	qb_s3_conf_release(&conf);
 	st->seconds = mx_now() - t0;
+	/* For the front ends, "fetched" is what moved: here, what was uploaded. */
+	st->fetched = st->uploaded;
+	st->bytes_fetched = st->bytes_uploaded;
 	if (!rc) {
 		mx_progress(&r.prog, st->uploaded + st->skipped, st->objects, st->bytes_uploaded,
 			    st->bytes, NULL, true);
-		qb_log(QB_LOG_INFO, "restored '%s': %llu objects in %u buckets, %llu uploaded "
+		qb_log(QB_LOG_DEBUG, "restored '%s': %llu objects in %u buckets, %llu uploaded "
 		       "(%llu bytes), %llu already there, %llu deleted, %.1f s", dir,
-		       (unsigned long long)st->objects, st->buckets, (unsigned long long)st->uploaded,
-		       (unsigned long long)st->bytes_uploaded, (unsigned long long)st->skipped,
-		       (unsigned long long)st->deleted, st->seconds);
+		       (unsigned long long)st->objects, st->buckets,
+		       (unsigned long long)st->uploaded, (unsigned long long)st->bytes_uploaded,
+		       (unsigned long long)st->skipped, (unsigned long long)st->deleted,
+		       st->seconds);
 	}
 	free(dir);
 	return rc;

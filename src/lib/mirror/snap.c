@@ -38,9 +38,9 @@ int mx_find_previous(const char *backup_dir, const char *self, char **out, struc
 
 	*out = NULL;
 	if (!d)
-		return errno == ENOENT ? QB_OK
-				       : qb_err_sys(err, QB_EIO, errno, "unable to read folder '%s'",
-						    backup_dir);
+		return errno == ENOENT ? QB_OK : qb_err_sys(err, QB_EIO, errno,
+							    "unable to read folder '%s'",
+							    backup_dir);
 	while ((de = readdir(d))) {
 		struct stat st;
 		char *idx;
@@ -49,7 +49,8 @@ int mx_find_previous(const char *backup_dir, const char *self, char **out, struc
 		    strcmp(de->d_name, best) <= 0)
 			continue;
 		idx = qb_asprintf("%s/%s", de->d_name, QB_MINIO_INDEX);
-		if (idx && fstatat(dirfd(d), idx, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		if (idx && fstatat(dirfd(d), idx, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
 			snprintf(best, sizeof(best), "%s", de->d_name);
 		free(idx);
 	}

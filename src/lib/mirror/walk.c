@@ -100,12 +100,13 @@ static int load_level(struct mx_walk *w, int fd, size_t plen, struct qb_err *err
 			dir = de->d_type == DT_DIR;
 		} else {
 			if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				rc = qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'", de->d_name);
+				rc = qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'",
+						de->d_name);
 				break;
 			}
 			if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-				qb_log(QB_LOG_WARN, "skipping '%s/%s%s': not a regular file", w->top,
-				       w->path.data ? w->path.data : "", de->d_name);
+				qb_log(QB_LOG_WARN, "skipping '%s/%s%s': not a regular file",
+				       w->top, w->path.data ? w->path.data : "", de->d_name);
 				continue;
 			}
 			dir = S_ISDIR(st.st_mode);
@@ -194,10 +195,12 @@ int mx_walk_next(struct mx_walk *w, const char **rel, uint64_t *size, bool *got,
 		if ((rc = qb_buf_puts(&w->path, nm->s, err)))
 			return rc;
 		if (nm->dir) {
-			int fd = openat(l->fd, nm->s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int fd = openat(l->fd, nm->s,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
-				return qb_err_sys(err, QB_EIO, errno, "unable to open folder '%s/%s'",
-						  w->top, w->path.data);
+				return qb_err_sys(err, QB_EIO, errno,
+						  "unable to open folder '%s/%s'", w->top,
+						  w->path.data);
 			if ((rc = qb_buf_append(&w->path, "/", 1, err)) ||
 			    (rc = load_level(w, fd, w->path.len, err)))
 				return rc;
@@ -253,7 +256,8 @@ int mx_list_bucket_dirs(int rootfd, char ***names, unsigned *n, struct qb_err *e
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (fstatat(rootfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+		if (fstatat(rootfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
 			continue;
 		if (cnt == cap) {
 			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*nv));

@@ -72,8 +72,8 @@ int qb_s3_new(struct qb_s3 **out, const struct qb_s3_conf *conf, struct qb_err *
 	if (!s3->rng)
 		s3->rng = 0x9e3779b97f4a7c15ull;
 	if (s3->conf.insecure)
-		qb_log(QB_LOG_WARN, "MINIO_INSECURE is set: the TLS certificate of %s is not verified",
-		       s3->conf.url);
+		qb_log(QB_LOG_WARN, "MINIO_INSECURE is set: the TLS certificate of %s is not "
+		       "verified", s3->conf.url);
 	*out = s3;
 	return QB_OK;
 }

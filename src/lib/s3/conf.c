@@ -19,7 +19,8 @@ static bool host_ok(const char *h, size_t n)
 	if (n == 0)
 		return false;
 	if (h[0] == '[')
-		return n > 2 && h[n - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
+		return n > 2 && h[n - 1] == ']' &&
+		       strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
 	for (size_t i = 0; i < n; i++) {
 		char c = h[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -62,7 +63,8 @@ int qb_s3_conf_endpoint(struct qb_s3_conf *conf, const char *endpoint, long port
 		else if (slen == 4 && !strncasecmp(endpoint, "http", 4))
 			https = false;
 		else
-			return qb_err_set(err, QB_ECONFIG, "MINIO_ENDPOINT must be an http or https URL");
+			return qb_err_set(err, QB_ECONFIG,
+					  "MINIO_ENDPOINT must be an http or https URL");
 		auth = sep + 3;
 	}
 	end = auth + strcspn(auth, "/?#");
@@ -94,7 +96,8 @@ int qb_s3_conf_endpoint(struct qb_s3_conf *conf, const char *endpoint, long port
 	free(conf->url);
 	free(conf->host);
 	conf->url = qb_asprintf("%s://%.*s:%ld", https ? "https" : "http", (int)hlen, auth, p);
-	conf->host = p == def ? qb_strndup(auth, hlen) : qb_asprintf("%.*s:%ld", (int)hlen, auth, p);
+	conf->host = p == def ? qb_strndup(auth, hlen)
+			      : qb_asprintf("%.*s:%ld", (int)hlen, auth, p);
 	if (!conf->url || !conf->host)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	return QB_OK;
@@ -127,7 +130,8 @@ int qb_s3_conf_load(struct qb_s3_conf *conf, const struct qb_config *cfg, struct
 	if (!endpoint)
 		return qb_err_set(err, QB_ECONFIG, "MINIO_ENDPOINT is not set");
 	if (!access || !secret)
-		return qb_err_set(err, QB_ECONFIG, "MINIO_ACCESS_KEY and MINIO_SECRET_KEY must be set");
+		return qb_err_set(err, QB_ECONFIG,
+				  "MINIO_ACCESS_KEY and MINIO_SECRET_KEY must be set");
 	if ((rc = qb_config_get_long(cfg, "MINIO_PORT", 0, 1, 65535, &port, err)) ||
 	    (rc = qb_config_get_bool(cfg, "MINIO_USE_SSL", true, &ssl, err)) ||
 	    (rc = qb_config_get_bool(cfg, "MINIO_INSECURE", false, &conf->insecure, err)) ||

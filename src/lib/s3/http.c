@@ -82,9 +82,10 @@ static bool retryable_curl(CURLcode cc)
 
 static bool retryable_code(const char *code)
 {
-	static const char *const codes[] = { "RequestTimeout", "SlowDown", "InternalError",
-					     "ServiceUnavailable", "Throttling", "XMinioServerNotInitialized",
-					     NULL };
+	static const char *const codes[] = {
+		"RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable", "Throttling",
+		"XMinioServerNotInitialized", NULL,
+	};
 
 	for (int i = 0; codes[i]; i++)
 		if (!strcmp(code, codes[i]))
@@ -141,8 +142,9 @@ enum s3_verdict s3_req_judge(struct qb_s3 *s3, struct s3_req *r, CURLcode cc, lo
 			   strcasecmp(r->md5_hex, r->expect_md5)) {
 			/* The server should have refused it (BadDigest); not all do. */
 			code = QB_ECORRUPT;
-			snprintf(reason, sizeof(reason), "the data sent has MD5 %s, not the expected "
-				 "%s: the local file does not match", r->md5_hex, r->expect_md5);
+			snprintf(reason, sizeof(reason), "the data sent has MD5 %s, not the "
+				 "expected %s: the local file does not match", r->md5_hex,
+				 r->expect_md5);
 		} else if (r->verify_md5 && r->md5_hex[0] && qb_s3_etag_is_md5(r->etag) &&
 			   !r->sse_opaque && strcasecmp(r->md5_hex, r->etag)) {
 			code = QB_ECORRUPT;
@@ -159,7 +161,8 @@ enum s3_verdict s3_req_judge(struct qb_s3 *s3, struct s3_req *r, CURLcode cc, lo
 			qb_s3_parse_error(r->errbody.data, r->errbody.len, &se, NULL);
 		retry = (r->status >= 500 && r->status != 501) || r->status == 429 ||
 			r->status == 408 || retryable_code(se.code);
-		code = r->status == 404 ? QB_ENOTFOUND : r->status == 403 ? QB_EREFUSED : QB_EREMOTE;
+		code = r->status == 404 ? QB_ENOTFOUND
+		     : r->status == 403 ? QB_EREFUSED : QB_EREMOTE;
 		if (!se.code[0])
 			snprintf(se.code, sizeof(se.code), "%s", status_text(r->status));
 		snprintf(reason, sizeof(reason), "HTTP %ld%s%s%s%s%s", r->status,
@@ -169,8 +172,9 @@ enum s3_verdict s3_req_judge(struct qb_s3 *s3, struct s3_req *r, CURLcode cc, lo
 	name = s3_req_name(r);
 	if (retry && r->attempt <= s3->conf.retries) {
 		*delay_ms = backoff_ms(s3, r->attempt, r->retry_after);
-		qb_log(QB_LOG_INFO, "retrying %s %s in %ld ms: %s (attempt %u of %u)", r->what,
-		       name ? name : "?", *delay_ms, reason, r->attempt + 1, s3->conf.retries + 1);
+		qb_log(QB_LOG_INFO, "retrying %s%s%s in %ld ms: %s (attempt %u of %u)", r->what,
+		       name && name[0] ? " " : "", name ? name : "", *delay_ms, reason,
+		       r->attempt + 1, s3->conf.retries + 1);
 		free(name);
 		return S3_RETRY;
 	}
@@ -181,8 +185,9 @@ enum s3_verdict s3_req_judge(struct qb_s3 *s3, struct s3_req *r, CURLcode cc, lo
 
 		if (r->attempt > 1)
 			snprintf(tries, sizeof(tries), ", after %u attempts", r->attempt);
-		*rc = qb_err_set(err, code, "unable to %s %s%s%s: %s%s", r->what, name ? name : "?",
-				 on, url, reason, tries);
+		*rc = qb_err_set(err, code, "unable to %s%s%s%s%s: %s%s", r->what,
+				 name && name[0] ? " " : "", name ? name : "", on, url, reason,
+				 tries);
 	}
 	free(name);
 	return S3_FAIL;

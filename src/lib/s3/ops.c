@@ -19,7 +19,7 @@ int qb_s3_list_buckets(struct qb_s3 *s3, qb_s3_bucket_fn fn, void *ud, struct qb
 	int rc;
 
 	qb_buf_init(&body, S3_XML_MAX);
-	rc = s3_req_init(&r, "GET", "list", NULL, NULL, err);
+	rc = s3_req_init(&r, "GET", "list buckets", NULL, NULL, err);
 	r.sink_kind = S3_SINK_BUF;
 	r.sink_buf = &body;
 	r.total_timeout = true;
@@ -194,7 +194,8 @@ int qb_s3_get_file(struct qb_s3 *s3, const char *bucket, const char *key, int fd
 }
 
 int qb_s3_put_buffer(struct qb_s3 *s3, const char *bucket, const char *key, const void *p,
-		     size_t n, const char *content_type, struct qb_s3_result *res, struct qb_err *err)
+		     size_t n, const char *content_type, struct qb_s3_result *res,
+		     struct qb_err *err)
 {
 	struct s3_req r;
 	char md5[QB_HASH_HEX_MAX];
@@ -381,7 +382,8 @@ int qb_s3_mpu_complete(struct qb_s3 *s3, const char *bucket, const char *key,
 		if (!rc)
 			rc = s3_exec(s3, &r, err);
 		if (!rc) {
-			rc = qb_s3_parse_complete(body.data, body.len, etag, sizeof(etag), &se, err);
+			rc = qb_s3_parse_complete(body.data, body.len, etag, sizeof(etag), &se,
+						  err);
 			if (!rc && res) {
 				s3_req_result(&r, res);
 				memcpy(res->etag, etag, sizeof(res->etag));
@@ -398,7 +400,8 @@ int qb_s3_mpu_complete(struct qb_s3 *s3, const char *bucket, const char *key,
 			continue;
 		}
 		if (rc == QB_EREMOTE)
-			qb_err_prefix(err, "completing the multipart upload of '%s/%s'", bucket, key);
+			qb_err_prefix(err, "completing the multipart upload of '%s/%s'", bucket,
+				      key);
 		break;
 	}
 	qb_buf_release(&body);

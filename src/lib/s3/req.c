@@ -77,7 +77,8 @@ void s3_req_release(struct s3_req *r)
 
 int s3_req_set_md5(struct s3_req *r, const char *md5hex, struct qb_err *err)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned char d[18] = { 0 };
 	size_t o = 0;
 
@@ -108,7 +109,7 @@ char *s3_req_name(const struct s3_req *r)
 		return qb_asprintf("'%s/%s'", r->bucket, r->key);
 	if (r->bucket)
 		return qb_asprintf("'%s'", r->bucket);
-	return qb_strdup("the bucket list");
+	return qb_strdup("");
 }
 
 /* ---- libcurl callbacks ---- */
@@ -169,8 +170,11 @@ static size_t on_read(char *p, size_t size, size_t nmemb, void *ud)
 			got = pread(r->body_fd, p, n, (off_t)(r->body_off + r->body_pos));
 		while (got < 0 && errno == EINTR);
 		if (got <= 0) {
-			r->cb_rc = got < 0 ? qb_err_sys(&r->cb_err, QB_EIO, errno, "unable to read")
-					   : qb_err_set(&r->cb_err, QB_EIO, "file shrank while uploading");
+			if (got < 0)
+				r->cb_rc = qb_err_sys(&r->cb_err, QB_EIO, errno, "unable to read");
+			else
+				r->cb_rc = qb_err_set(&r->cb_err, QB_EIO,
+						      "file shrank while uploading");
 			return CURL_READFUNC_ABORT;
 		}
 		n = (size_t)got;

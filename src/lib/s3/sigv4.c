@@ -220,8 +220,8 @@ int qb_sigv4_sign(const struct qb_sigv4_req *r, struct qb_buf *auth, struct qb_b
 			rc = qb_buf_printf(&signed_names, err, "%s%s", i ? ";" : "", h[i].name);
 	}
 	if (!rc)
-		rc = qb_buf_printf(&creq, err, "\n%s\n%s", signed_names.data ? signed_names.data : "",
-				   r->payload_hash);
+		rc = qb_buf_printf(&creq, err, "\n%s\n%s",
+				   signed_names.data ? signed_names.data : "", r->payload_hash);
 	if (rc)
 		goto out;
 	qb_sha256_hex(creq.data, creq.len, creq_hash);

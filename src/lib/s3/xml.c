@@ -138,7 +138,8 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *s
 
 static void XMLCALL on_entity(void *ud, const XML_Char *name, int is_param,
 			      const XML_Char *value, int value_len, const XML_Char *base,
-			      const XML_Char *sysid, const XML_Char *pubid, const XML_Char *notation)
+			      const XML_Char *sysid, const XML_Char *pubid,
+			      const XML_Char *notation)
 {
 	struct xml_ctx *x = ud;
 
@@ -296,7 +297,8 @@ static int list_end(struct xml_ctx *x, const char *name, const char *parent, con
 			if (!strcmp(text, "true"))
 				l->truncated = true;
 			else if (strcmp(text, "false"))
-				return qb_err_set(x->err, QB_EFORMAT, "bad IsTruncated in a listing");
+				return qb_err_set(x->err, QB_EFORMAT,
+						  "bad IsTruncated in a listing");
 		} else if (!strcmp(name, "NextContinuationToken")) {
 			return set_str(&l->token, text, len, x->err);
 		} else if (!strcmp(name, "EncodingType")) {
@@ -336,8 +338,8 @@ static int list_end(struct xml_ctx *x, const char *name, const char *parent, con
 	}
 	if (!strcmp(name, "Size")) {
 		if (!parse_u64(text, &l->cur.size))
-			return qb_err_set(x->err, QB_EFORMAT, "bad object size '%.40s' in a listing",
-					  text);
+			return qb_err_set(x->err, QB_EFORMAT,
+					  "bad object size '%.40s' in a listing", text);
 		l->cur.has_size = true;
 	}
 	return QB_OK;
@@ -476,7 +478,8 @@ int qb_s3_url_decode(struct qb_buf *out, const char *s, size_t n, struct qb_err 
 			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
 			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
-				return qb_err_set(err, QB_EFORMAT, "bad %%-escape in an encoded key");
+				return qb_err_set(err, QB_EFORMAT,
+						  "bad %%-escape in an encoded key");
 			c = (char)(hi * 16 + lo);
 			i += 2;
 		}
