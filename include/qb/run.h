@@ -32,6 +32,10 @@ struct qb_run_opts {
 	bool notify;               /* send alerts */
 	const char *run_type;      /* recorded in the lock: "all", "db", ... */
 	const struct qb_progress_cb *progress;
+	/* A run lock the caller already holds on BACKUP_DIR (the HTTP server takes
+	 * it before answering 202): used as is, and left to the caller to free.
+	 * NULL: qb_run takes the lock itself. */
+	struct qb_lock *lock;
 };
 
 enum qb_step_status { QB_STEP_OK, QB_STEP_FAILED, QB_STEP_SKIPPED };

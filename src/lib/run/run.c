@@ -265,7 +265,7 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	qb_log_tail_clear();
 	rc = qb_mkdir_p(dir, 0700, err);
-	if (!rc)
+	if (!rc && !o->lock)
 		rc = qb_lock_acquire(&lock, dir, o->run_type ? o->run_type : "all", err);
 	if (!rc)
 		rc = qb_clean_leftovers(dir, &cleaned, err);
@@ -284,6 +284,7 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 		qb_lock_free(lock);
 		return rc;
 	}
+	/* From here on, lock is ours to free (NULL when the caller holds it). */
 	/* One stamp per run, never one a previous run used (two runs in a second). */
 	for (;;) {
 		char probe[64], *path;

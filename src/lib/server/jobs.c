@@ -17,6 +17,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "qb/fsutil.h"
+#include "qb/lock.h"
 #include "qb/log.h"
 #include "qb/run.h"
 #include "server_int.h"
@@ -66,6 +68,7 @@ static void *job_main(void *arg)
 	pthread_mutex_lock(&j->mu);
 	o.types = j->job.types;
 	o.explicit_type = j->job.explicit_type;
+	o.lock = j->job.lock;
 	o.notify = j->notify;
 	memcpy(type, j->job.type, sizeof(type));
 	memcpy(id, j->job.id, sizeof(id));
@@ -74,6 +77,7 @@ static void *job_main(void *arg)
 
 	qb_log(QB_LOG_INFO, "job %s: backup (%s) started", id, type);
 	rc = qb_run(j->cfg, &o, &res, &err);
+	qb_lock_free(o.lock);
 	result = result_json(&res, rc, &err);
 	if (rc)
 		qb_log(QB_LOG_ERROR, "job %s: backup (%s) failed: %s", id, type, err.msg);
@@ -81,6 +85,7 @@ static void *job_main(void *arg)
 		qb_log(QB_LOG_INFO, "job %s: backup (%s) done in %.1f s", id, type, res.seconds);
 
 	pthread_mutex_lock(&j->mu);
+	j->job.lock = NULL;
 	j->job.rc = rc;
 	j->job.refused = rc == QB_ELOCKED && res.nsteps == 0;
 	j->job.state = rc ? SRV_JOB_FAILED : SRV_JOB_OK;
@@ -129,6 +134,7 @@ int srv_job_start(struct srv_jobs *j, unsigned types, const char *type, bool exp
 		  struct srv_waiter *w, char id[SRV_JOB_ID_MAX], struct qb_lock_info *running,
 		  struct qb_err *err)
 {
+	struct qb_lock *lock = NULL;
 	int e;
 
 	pthread_mutex_lock(&j->mu);
@@ -136,6 +142,23 @@ int srv_job_start(struct srv_jobs *j, unsigned types, const char *type, bool exp
 		running_info(j, running);
 		pthread_mutex_unlock(&j->mu);
 		return qb_err_set(err, QB_ELOCKED, "a backup is already running");
+	}
+	/* Take the run lock now, in the request's thread: a run started from the
+	 * command line in the meantime gets a 409 here, never a 202 and then a
+	 * failed job. */
+	{
+		const char *dir = qb_backup_dir(j->cfg);
+		int rc = qb_mkdir_p(dir, 0700, err);
+		if (!rc)
+			rc = qb_lock_acquire(&lock, dir, type, err);
+		if (rc) {
+			bool held = false;
+			struct qb_err e2 = { 0 };
+			if (running && (qb_lock_holder(dir, &held, running, &e2) || !held))
+				memset(running, 0, sizeof(*running));
+			pthread_mutex_unlock(&j->mu);
+			return rc;
+		}
 	}
 	/* The last job's thread has set its state, so it is past the mutex: no deadlock. */
 	if (j->thread_live) {
@@ -151,10 +174,12 @@ int srv_job_start(struct srv_jobs *j, unsigned types, const char *type, bool exp
 	j->job.state = SRV_JOB_RUNNING;
 	j->job.started = time(NULL);
 	j->job.waiter = w;
+	j->job.lock = lock;
 	if (w)
 		memset(w, 0, sizeof(*w));
 	e = pthread_create(&j->thread, NULL, job_main, j);
 	if (e) {
+		qb_lock_free(lock);
 		memset(&j->job, 0, sizeof(j->job));
 		pthread_mutex_unlock(&j->mu);
 		return qb_err_sys(err, QB_EINTERNAL, e, "unable to start the backup thread");

@@ -55,6 +55,7 @@ struct srv_job {
 	int rc;                      /* qb_run's code */
 	bool refused;                /* qb_run found the lock taken: nothing ran */
 	struct srv_waiter *waiter;   /* NULL for an asynchronous job */
+	struct qb_lock *lock;        /* taken before the job starts, freed by the job */
 };
 
 struct srv_jobs {
