@@ -291,7 +291,7 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 		struct stat st;
 		started = time(NULL);
 		qb_stamp(started, res->stamp, sizeof(res->stamp));
-		snprintf(probe, sizeof(probe), "manifest_%s.json", res->stamp);
+		snprintf(probe, sizeof(probe), QB_MANIFEST_PREFIX "%s" QB_MANIFEST_SUFFIX, res->stamp);
 		path = qb_path_join(dir, probe);
 		if (!path || stat(path, &st) != 0) {
 			free(path);
