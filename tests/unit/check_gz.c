@@ -2,12 +2,14 @@
 #include <check.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "compress/gz_int.h"
 #include "qb/buf.h"
 #include "qb/gz.h"
 #include "testutil.h"
@@ -534,6 +536,452 @@ START_TEST(truncated_and_corrupt)
 }
 END_TEST
 
+/* ---- the fast decoder, zlib, and the switch between them ------------------ */
+
+/*
+ * qb_gzr decodes whole members with libdeflate and goes over to zlib at the
+ * first member that does not fit a piece (or is damaged).  These tests read
+ * each file from a file and from a pipe that gives little at a time, with
+ * read sizes that cross piece and member boundaries.
+ */
+
+/* One qb_gzw stream per block: ends[i] is where member i ends. */
+static void gz_members(struct qb_buf *out, const void *data, size_t n, size_t *ends,
+		       size_t max_ends)
+{
+	struct qb_err err = {0};
+	size_t i = 0;
+
+	qb_buf_init(out, (size_t)1 << 31);
+	for (size_t off = 0; off < n || i == 0; off += B, i++) {
+		size_t k = n - off < B ? n - off : B;
+		struct qb_buf one;
+
+		gz(&one, (const char *)data + off, k, 6, 1, 0);
+		ck_assert_int_eq(qb_buf_append(out, one.data, one.len, &err), QB_OK);
+		qb_buf_release(&one);
+		ck_assert_uint_lt(i, max_ends);
+		ends[i] = out->len;
+	}
+}
+
+struct feeder {
+	struct dribble d;
+	pthread_t t;
+};
+
+/* A pipe fed by a thread (one byte at a time at first); returns its read end. */
+static int feed_pipe(struct feeder *f, const void *p, size_t n)
+{
+	int fds[2];
+
+	signal(SIGPIPE, SIG_IGN);       /* a reader that stops early closes its end */
+	ck_assert_int_eq(pipe(fds), 0);
+	f->d = (struct dribble){ fds[1], p, n };
+	ck_assert_int_eq(pthread_create(&f->t, NULL, dribble_writer, &f->d), 0);
+	return fds[0];
+}
+
+static void feed_done(struct feeder *f, int fd)
+{
+	close(fd);
+	pthread_join(f->t, NULL);
+}
+
+/*
+ * Read fd to the end through qb_gzr, read sizes cycling through caps; checks
+ * that bytes_in only grows, reaches n_in at a good end, and that an error sticks.
+ */
+static int gunzip_fd(int fd, const size_t *caps, size_t ncaps, uint64_t n_in,
+		     struct qb_buf *out, struct qb_err *err)
+{
+	size_t big = 0, got, i = 0;
+	uint64_t seen = 0;
+	bool in_order = true;
+	struct qb_gzr *r;
+	char *tmp;
+	int rc;
+
+	for (size_t k = 0; k < ncaps; k++)
+		big = caps[k] > big ? caps[k] : big;
+	tmp = malloc(big);
+	ck_assert_ptr_nonnull(tmp);
+	qb_buf_init(out, (size_t)1 << 31);
+	ck_assert_int_eq(qb_gzr_new(&r, fd, err), QB_OK);
+	ck_assert(qb_gzr_is_gzip(r));
+	/* No ck_assert in the loop: Check records every one, and reads may be of one byte. */
+	while ((rc = qb_gzr_read(r, tmp, caps[i++ % ncaps], &got, err)) == QB_OK && got > 0) {
+		if (qb_buf_append(out, tmp, got, err) != QB_OK)
+			ck_abort_msg("%s", err->msg);
+		in_order = in_order && qb_gzr_bytes_in(r) >= seen && qb_gzr_bytes_in(r) <= n_in;
+		seen = qb_gzr_bytes_in(r);
+	}
+	ck_assert_msg(in_order, "bytes_in went back or past the input");
+	if (rc == QB_OK) {
+		ck_assert_uint_eq(qb_gzr_bytes_in(r), n_in);
+	} else {
+		struct qb_err again = {0};
+
+		ck_assert_int_eq(qb_gzr_read(r, tmp, 1, &got, &again), rc);
+		ck_assert_uint_eq(got, 0);
+		ck_assert_str_eq(again.msg, err->msg);
+	}
+	qb_gzr_free(r);
+	free(tmp);
+	return rc;
+}
+
+/* Read bytes z[0, n) from a file (how even) or a pipe (how odd). */
+static int gunzip_bytes(int how, const char *path, const void *z, size_t n, const size_t *caps,
+			size_t ncaps, struct qb_buf *out, struct qb_err *err)
+{
+	struct feeder f;
+	int fd, rc;
+
+	if (how % 2 == 0) {
+		ck_assert_int_eq(tu_write_file(path, z, n), 0);
+		fd = open(path, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		rc = gunzip_fd(fd, caps, ncaps, n, out, err);
+		close(fd);
+		return rc;
+	}
+	fd = feed_pipe(&f, z, n);
+	rc = gunzip_fd(fd, caps, ncaps, n, out, err);
+	feed_done(&f, fd);
+	return rc;
+}
+
+/* Decode a file with the decoder itself: members libdeflate took, and whether zlib took over. */
+static int decode_stats(const char *path, uint64_t *fast, bool *slow)
+{
+	struct qb_err err = {0};
+	unsigned char *buf = malloc(GZDEC_OUT_MIN);
+	struct gzdec *d;
+	size_t n;
+	int fd = open(path, O_RDONLY), rc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(gzdec_new(&d, fd, NULL, 0, &err), QB_OK);
+	while ((rc = gzdec_next(d, buf, GZDEC_OUT_MIN, &n, &err)) == QB_OK && n > 0)
+		;
+	gzdec_stats(d, fast, slow);
+	gzdec_free(d);
+	close(fd);
+	free(buf);
+	return rc;
+}
+
+static const size_t mixed_caps[] = { 1, 7, 4093, 65537, 1 << 20, B, B + 1, 2 * B + 3, 100 };
+
+/* qb_gzw members, then a big gzip -6 member appended with cat, then qb_gzw members again. */
+START_TEST(fast_then_zlib)
+{
+	size_t na = 3 * B + 1234, nb = B + B / 2, nc = B + 99, ends[8];
+	char *ta = gen_text(na, 31), *tb = gen_text(nb, 32), *tc = gen_text(nc, 33);
+	char *dir = tu_tmpdir(), *pa = path_in(dir, "a.gz"), *pb = path_in(dir, "b"),
+	     *pc = path_in(dir, "c.gz"), *all = path_in(dir, "all.gz"), *out = NULL;
+	struct qb_buf za, zc, want, back;
+	struct qb_err err = {0};
+	uint64_t fast = 0, raw = 0;
+	bool slow = false;
+	size_t zlen;
+	char *z;
+
+	gz_members(&za, ta, na, ends, 8);
+	gz_members(&zc, tc, nc, ends, 8);
+	ck_assert_int_eq(tu_write_file(pa, za.data, za.len), 0);
+	ck_assert_int_eq(tu_write_file(pb, tb, nb), 0);
+	ck_assert_int_eq(tu_write_file(pc, zc.data, zc.len), 0);
+	ck_assert_msg(tu_sh(&out, "cd '%s' && gzip -6 -c b > b.gz && cat a.gz b.gz c.gz > all.gz",
+			    dir) == 0, "%s", out);
+	free(out);
+	qb_buf_init(&want, (size_t)1 << 30);
+	ck_assert_int_eq(qb_buf_append(&want, ta, na, &err), QB_OK);
+	ck_assert_int_eq(qb_buf_append(&want, tb, nb, &err), QB_OK);
+	ck_assert_int_eq(qb_buf_append(&want, tc, nc, &err), QB_OK);
+
+	/* qb_gzw's members all go through libdeflate; the big one sends the rest to zlib. */
+	ck_assert_int_eq(decode_stats(pa, &fast, &slow), QB_OK);
+	ck_assert_uint_eq(fast, 4);
+	ck_assert(!slow);
+	ck_assert_int_eq(decode_stats(all, &fast, &slow), QB_OK);
+	ck_assert_uint_eq(fast, 4);
+	ck_assert(slow);
+
+	z = tu_read_file(all, &zlen);
+	ck_assert_ptr_nonnull(z);
+	for (int how = 0; how < 2; how++) {
+		const size_t one[] = { 1 }, whole[] = { GZDEC_OUT_MIN }, odd[] = { 4093 };
+
+		ck_assert_msg(gunzip_bytes(how, all, z, zlen, mixed_caps, 9, &back, &err) == QB_OK,
+			      "%s", err.msg);
+		assert_same(back.data, back.len, want.data, want.len);
+		qb_buf_release(&back);
+		ck_assert_msg(gunzip_bytes(how, all, z, zlen, whole, 1, &back, &err) == QB_OK,
+			      "%s", err.msg);
+		assert_same(back.data, back.len, want.data, want.len);
+		qb_buf_release(&back);
+		ck_assert_msg(gunzip_bytes(how, all, z, zlen, odd, 1, &back, &err) == QB_OK,
+			      "%s", err.msg);
+		assert_same(back.data, back.len, want.data, want.len);
+		qb_buf_release(&back);
+		/* Byte by byte through the first members and into zlib's. */
+		ck_assert_int_eq(gunzip_bytes(how, pa, za.data, za.len, one, 1, &back, &err),
+				 QB_OK);
+		assert_same(back.data, back.len, ta, na);
+		qb_buf_release(&back);
+	}
+	ck_assert_int_eq(qb_gz_check_file(all, &raw, &err), QB_OK);
+	ck_assert_uint_eq(raw, want.len);
+
+	/* gzip -6 alone: one member bigger than a piece, read by zlib from the start. */
+	ck_assert_msg(tu_sh(&out, "cd '%s' && cat b.gz b.gz > bb.gz", dir) == 0, "%s", out);
+	free(out);
+	free(all);
+	all = path_in(dir, "bb.gz");
+	ck_assert_int_eq(decode_stats(all, &fast, &slow), QB_OK);
+	ck_assert_uint_eq(fast, 0);
+	ck_assert(slow);
+	ck_assert_int_eq(qb_gz_check_file(all, &raw, &err), QB_OK);
+	ck_assert_uint_eq(raw, 2 * nb);
+
+	free(z);
+	qb_buf_release(&want);
+	qb_buf_release(&zc);
+	qb_buf_release(&za);
+	tu_rm_rf(dir);
+	free(all);
+	free(pc);
+	free(pb);
+	free(pa);
+	free(dir);
+	free(tc);
+	free(tb);
+	free(ta);
+}
+END_TEST
+
+/* Every member qb_gzw writes, incompressible ones included, is decoded by libdeflate. */
+START_TEST(fast_covers_qb_gzw)
+{
+	size_t n = 2 * B + 5;
+	unsigned char *noise = malloc(n);
+	char *dir = tu_tmpdir(), *p = path_in(dir, "n.gz");
+	const int lv[] = { 1, 6, 12 };
+	const size_t caps[] = { 65536 };
+	struct qb_err err = {0};
+	struct qb_buf z, back;
+	uint64_t seed = 99, fast;
+	bool slow;
+
+	ck_assert_ptr_nonnull(noise);
+	for (size_t i = 0; i < n; i++)
+		noise[i] = (unsigned char)(rnd(&seed) >> 24);
+	for (size_t k = 0; k < 3; k++) {
+		gz(&z, noise, n, lv[k], 2, 0);
+		ck_assert_uint_gt(z.len, n);
+		ck_assert_int_eq(tu_write_file(p, z.data, z.len), 0);
+		ck_assert_int_eq(decode_stats(p, &fast, &slow), QB_OK);
+		ck_assert_uint_eq(fast, 3);
+		ck_assert(!slow);
+		ck_assert_int_eq(gunzip_bytes(0, p, z.data, z.len, caps, 1, &back, &err), QB_OK);
+		assert_same(back.data, back.len, noise, n);
+		qb_buf_release(&back);
+		qb_buf_release(&z);
+	}
+	gz(&z, "", 0, 6, 1, 0);                 /* an empty input: one empty member */
+	ck_assert_int_eq(tu_write_file(p, z.data, z.len), 0);
+	ck_assert_int_eq(decode_stats(p, &fast, &slow), QB_OK);
+	ck_assert_uint_eq(fast, 1);
+	ck_assert(!slow);
+	qb_buf_release(&z);
+	tu_rm_rf(dir);
+	free(p);
+	free(dir);
+	free(noise);
+}
+END_TEST
+
+/* Cut inside a member, and at a member boundary and a few bytes either side. */
+START_TEST(truncated_at_members)
+{
+	size_t n = 3 * B + 4321, ends[8];
+	char *text = gen_text(n, 19);
+	char *dir = tu_tmpdir(), *p = path_in(dir, "cut.gz");
+	const size_t caps[] = { 65536, 3, GZDEC_OUT_MIN };
+	const long around[] = { -9, -8, -5, -4, -1, 0, 1, 2, 3, 9, 10, 11, 30 };
+	struct qb_err err = {0};
+	struct qb_buf z, back;
+
+	gz_members(&z, text, n, ends, 8);
+	for (int how = 0; how < 2; how++) {
+		for (int m = 0; m < 3; m++) {
+			for (size_t k = 0; k < sizeof(around) / sizeof(around[0]); k++) {
+				size_t cut = (size_t)((long)ends[m] + around[k]);
+				int rc = gunzip_bytes(how, p, z.data, cut, caps, 3, &back, &err);
+
+				if (around[k] == 0) {
+					/* A whole number of members is a whole gzip file. */
+					ck_assert_msg(rc == QB_OK, "%s", err.msg);
+					assert_same(back.data, back.len, text, (size_t)(m + 1) * B);
+				} else {
+					ck_assert_int_eq(rc, QB_ECORRUPT);
+					ck_assert_msg(strstr(err.msg, "truncated"), "cut %zu: %s",
+						      cut, err.msg);
+					/* What was handed out is right, as far as it goes. */
+					ck_assert_uint_le(back.len, n);
+					ck_assert(back.len == 0 ||
+						  memcmp(back.data, text, back.len) == 0);
+				}
+				qb_buf_release(&back);
+			}
+		}
+		/* Inside the second member, early and late. */
+		for (size_t cut = ends[0] + 100; cut < ends[1]; cut += (ends[1] - ends[0]) / 3) {
+			ck_assert_int_eq(gunzip_bytes(how, p, z.data, cut, caps, 3, &back, &err),
+					 QB_ECORRUPT);
+			ck_assert_msg(strstr(err.msg, "truncated"), "%s", err.msg);
+			ck_assert(back.len == 0 || memcmp(back.data, text, back.len) == 0);
+			qb_buf_release(&back);
+		}
+	}
+	qb_buf_release(&z);
+	tu_rm_rf(dir);
+	free(p);
+	free(dir);
+	free(text);
+}
+END_TEST
+
+/* Damage in the 5th member: the first four come out right, then the error. */
+START_TEST(corrupt_fifth_member)
+{
+	size_t n = 6 * B - 77, ends[8];
+	char *text = gen_text(n, 23);
+	char *dir = tu_tmpdir(), *p = path_in(dir, "bad.gz");
+	const size_t caps[] = { 1 << 20, 777, B };
+	struct qb_err err = {0};
+	struct qb_buf z, back;
+	size_t at[4];
+
+	gz_members(&z, text, n, ends, 8);
+	at[0] = ends[3] + (ends[4] - ends[3]) / 2;      /* its deflate data */
+	at[1] = ends[4] - 6;                            /* its CRC-32 */
+	at[2] = ends[4] - 3;                            /* its length */
+	at[3] = ends[3];                                /* its magic */
+	for (int how = 0; how < 2; how++) {
+		for (size_t k = 0; k < 4; k++) {
+			((unsigned char *)z.data)[at[k]] ^= 0x10;
+			ck_assert_int_eq(gunzip_bytes(how, p, z.data, z.len, caps, 3, &back, &err),
+					 QB_ECORRUPT);
+			ck_assert_msg(strstr(err.msg, "corrupt"), "at %zu: %s", at[k], err.msg);
+			ck_assert_uint_ge(back.len, 4 * B);
+			ck_assert(memcmp(back.data, text, 4 * B) == 0);
+			qb_buf_release(&back);
+			((unsigned char *)z.data)[at[k]] ^= 0x10;
+		}
+	}
+	ck_assert_int_eq(gunzip_bytes(0, p, z.data, z.len, caps, 3, &back, &err), QB_OK);
+	assert_same(back.data, back.len, text, n);
+	qb_buf_release(&back);
+	qb_buf_release(&z);
+	tu_rm_rf(dir);
+	free(p);
+	free(dir);
+	free(text);
+}
+END_TEST
+
+static uint32_t crc32_of(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0xedb88320u : c >> 1;
+	}
+	return ~c;
+}
+
+/* libdeflate skips a header CRC (FHCRC); such a member goes to zlib, which checks it. */
+START_TEST(header_crc)
+{
+	char *text = gen_text(100000, 3);
+	char *dir = tu_tmpdir(), *p = path_in(dir, "h.gz");
+	const size_t caps[] = { 4096 };
+	struct qb_err err = {0};
+	struct qb_buf z, back;
+	unsigned char *h;
+	uint32_t crc;
+
+	gz(&z, text, 100000, 6, 1, 0);
+	h = malloc(z.len + 2);
+	ck_assert_ptr_nonnull(h);
+	memcpy(h, z.data, 10);
+	memcpy(h + 12, (char *)z.data + 10, z.len - 10);
+	h[3] |= 0x02;
+	crc = crc32_of(h, 10);
+	h[10] = (unsigned char)crc;
+	h[11] = (unsigned char)(crc >> 8);
+	for (int how = 0; how < 2; how++) {
+		ck_assert_msg(gunzip_bytes(how, p, h, z.len + 2, caps, 1, &back, &err) == QB_OK,
+			      "%s", err.msg);
+		assert_same(back.data, back.len, text, 100000);
+		qb_buf_release(&back);
+		h[11] ^= 1;
+		ck_assert_int_eq(gunzip_bytes(how, p, h, z.len + 2, caps, 1, &back, &err),
+				 QB_ECORRUPT);
+		ck_assert_msg(strstr(err.msg, "corrupt"), "%s", err.msg);
+		qb_buf_release(&back);
+		h[11] ^= 1;
+	}
+	free(h);
+	qb_buf_release(&z);
+	tu_rm_rf(dir);
+	free(p);
+	free(dir);
+	free(text);
+}
+END_TEST
+
+/* Freed early (mid-piece, or never read): no hang, no leak. */
+START_TEST(free_while_reading)
+{
+	size_t n = 5 * B + 3;
+	char *text = gen_text(n, 41);
+	char *dir = tu_tmpdir(), *p = path_in(dir, "f.gz");
+	struct qb_err err = {0};
+	struct qb_gzr *r;
+	struct qb_buf z;
+	char tmp[100];
+	size_t got;
+	int fd;
+
+	gz(&z, text, n, 6, 2, 0);
+	ck_assert_int_eq(tu_write_file(p, z.data, z.len), 0);
+	for (int reads = 0; reads < 3; reads++) {
+		fd = open(p, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(qb_gzr_new(&r, fd, &err), QB_OK);
+		for (int i = 0; i < reads * 1000; i++) {
+			ck_assert_int_eq(qb_gzr_read(r, tmp, sizeof(tmp), &got, &err), QB_OK);
+			ck_assert_uint_eq(got, sizeof(tmp));
+			ck_assert(memcmp(tmp, text + (size_t)i * sizeof(tmp), got) == 0);
+		}
+		qb_gzr_free(r);
+		close(fd);
+	}
+	qb_buf_release(&z);
+	tu_rm_rf(dir);
+	free(p);
+	free(dir);
+	free(text);
+}
+END_TEST
+
 /* ---- sink errors -------------------------------------------------------------- */
 
 START_TEST(sink_error_sticks)
@@ -643,6 +1091,12 @@ Suite *suite_gz(void)
 	tcase_add_test(tr, reads_from_short_reads);
 	tcase_add_test(tr, plain_passthrough);
 	tcase_add_test(tr, truncated_and_corrupt);
+	tcase_add_test(tr, fast_then_zlib);
+	tcase_add_test(tr, fast_covers_qb_gzw);
+	tcase_add_test(tr, truncated_at_members);
+	tcase_add_test(tr, corrupt_fifth_member);
+	tcase_add_test(tr, header_crc);
+	tcase_add_test(tr, free_while_reading);
 	suite_add_tcase(s, tw);
 	suite_add_tcase(s, tr);
 	return s;

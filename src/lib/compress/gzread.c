@@ -1,31 +1,39 @@
 /*
- * gzread.c - the checked gzip reader of gz.h (zlib).
+ * gzread.c - the checked gzip reader of gz.h.
  *
- * zlib in gzip mode verifies each member's CRC-32 and ISIZE; after each
- * Z_STREAM_END the reader resets the stream, so that whatever follows must be
- * another whole member: trailing bytes that are not one are reported as
- * corrupt, never silently dropped.
+ * The first two bytes decide: with the gzip magic, the decoder of gz_int.h
+ * (gzread_fast.c) gives the stream back a piece at a time, every member
+ * checked; without it, the bytes pass through unchanged.  A read with room
+ * for a whole piece, or any read once zlib streams, is decoded straight into
+ * the caller's buffer; other reads are served from a piece kept here.
+ *
+ * No thread decodes ahead: the callers (the dump check and restore passes,
+ * the tar reader) do little with each piece beside decoding it, and a second
+ * thread measured slower on two cores, the copy between them costing more
+ * than the overlap saved.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "gz_int.h"
 #include "qb/gz.h"
 
-#define IN_CAP (256u << 10)
+#define HEAD_CAP (64u << 10)
 
 struct qb_gzr {
 	int fd;
-	z_stream zs;       /* next_in/avail_in also hold the buffered bytes of a plain file */
-	bool zinit, is_gzip, eof, in_member, done;
-	unsigned char *in;
+	bool is_gzip, done;
+	unsigned char *head;        /* the first bytes read, given back first by a plain file */
+	size_t head_pos, head_len;
+	struct gzdec *dec;
+	unsigned char *piece;       /* a piece decoded for small reads: [pos, len) still to give */
+	size_t piece_pos, piece_len;
 	uint64_t bytes_in;
-	int rc;            /* sticky: once set, every read returns it */
+	int rc;                     /* sticky: once set, every read returns it */
 	struct qb_err err;
 };
 
@@ -37,25 +45,6 @@ static int fail(struct qb_gzr *r, struct qb_err *err)
 	return r->rc;
 }
 
-/* Append what one read() gives to the buffered input; sets eof at the end. */
-static int fill(struct qb_gzr *r)
-{
-	ssize_t n;
-
-	if (r->zs.avail_in && r->zs.next_in != r->in)
-		memmove(r->in, r->zs.next_in, r->zs.avail_in);
-	r->zs.next_in = r->in;
-	do
-		n = read(r->fd, r->in + r->zs.avail_in, IN_CAP - r->zs.avail_in);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return qb_err_sys(&r->err, QB_EIO, errno, "unable to read gzip input");
-	if (n == 0)
-		r->eof = true;
-	r->zs.avail_in += (uInt)n;
-	return QB_OK;
-}
-
 int qb_gzr_new(struct qb_gzr **out, int fd, struct qb_err *err)
 {
 	struct qb_gzr *r;
@@ -63,29 +52,33 @@ int qb_gzr_new(struct qb_gzr **out, int fd, struct qb_err *err)
 
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
-	if (!r || !(r->in = malloc(IN_CAP))) {
+	if (!r || !(r->head = malloc(HEAD_CAP))) {
 		rc = qb_err_set(err, QB_ENOMEM, "unable to allocate a gzip reader");
 		goto out;
 	}
 	r->fd = fd;
 	/* A short read (pipe) must not make a gzip file look plain. */
-	while (r->zs.avail_in < 2 && !r->eof)
-		if (fill(r) != QB_OK) {
-			rc = fail(r, err);
-			goto out;
-		}
-	r->is_gzip = r->zs.avail_in >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
-	if (r->is_gzip) {
-		/* 16 + MAX_WBITS: gzip wrapper only, with CRC-32 and length checks. */
-		int zrc = inflateInit2(&r->zs, 16 + MAX_WBITS);
+	while (r->head_len < 2) {
+		ssize_t n = read(fd, r->head + r->head_len, HEAD_CAP - r->head_len);
 
-		if (zrc != Z_OK) {
-			rc = qb_err_set(err, zrc == Z_MEM_ERROR ? QB_ENOMEM : QB_EINTERNAL,
-					"unable to start gzip decompression");
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = qb_err_sys(err, QB_EIO, errno, "unable to read gzip input");
 			goto out;
 		}
-		r->zinit = true;
-		r->in_member = true;
+		if (n == 0)
+			break;
+		r->head_len += (size_t)n;
+	}
+	r->is_gzip = r->head_len >= 2 && r->head[0] == 0x1f && r->head[1] == 0x8b;
+	if (r->is_gzip) {
+		rc = gzdec_new(&r->dec, fd, r->head, r->head_len, err);
+		if (rc != QB_OK)
+			goto out;
+		free(r->head);
+		r->head = NULL;
+		r->head_len = 0;
 	}
 	*out = r;
 	return QB_OK;
@@ -98,11 +91,10 @@ static int read_plain(struct qb_gzr *r, unsigned char *p, size_t cap, size_t *go
 {
 	ssize_t n;
 
-	if (r->zs.avail_in) {
-		n = (ssize_t)(r->zs.avail_in < cap ? r->zs.avail_in : cap);
-		memcpy(p, r->zs.next_in, (size_t)n);
-		r->zs.next_in += n;
-		r->zs.avail_in -= (uInt)n;
+	if (r->head_pos < r->head_len) {
+		n = (ssize_t)(r->head_len - r->head_pos < cap ? r->head_len - r->head_pos : cap);
+		memcpy(p, r->head + r->head_pos, (size_t)n);
+		r->head_pos += (size_t)n;
 	} else {
 		do
 			n = read(r->fd, p, cap);
@@ -115,45 +107,35 @@ static int read_plain(struct qb_gzr *r, unsigned char *p, size_t cap, size_t *go
 	return QB_OK;
 }
 
+/* Decode the next piece into buf (room for one at least); sets done at the end. */
+static int decode(struct qb_gzr *r, unsigned char *buf, size_t cap, size_t *n)
+{
+	if (gzdec_next(r->dec, buf, cap, n, &r->err) != QB_OK)
+		return r->err.code;
+	r->bytes_in = gzdec_bytes_in(r->dec);
+	r->done = *n == 0;
+	return QB_OK;
+}
+
 static int read_gzip(struct qb_gzr *r, unsigned char *p, size_t cap, size_t *got)
 {
-	uInt avail = cap > UINT_MAX ? UINT_MAX : (uInt)cap;
+	size_t n;
 
-	while (!r->done) {
-		uInt before;
-		int zrc;
-
-		if (r->zs.avail_in == 0 && !r->eof && fill(r) != QB_OK)
+	while (r->piece_pos == r->piece_len) {
+		if (r->done)
+			return QB_OK;
+		if (cap >= GZDEC_OUT_MIN || gzdec_streaming(r->dec))
+			return decode(r, p, cap, got);
+		if (!r->piece && !(r->piece = malloc(GZDEC_OUT_MIN)))
+			return qb_err_set(&r->err, QB_ENOMEM, "unable to allocate a gzip buffer");
+		r->piece_pos = r->piece_len = 0;
+		if (decode(r, r->piece, GZDEC_OUT_MIN, &r->piece_len) != QB_OK)
 			return r->err.code;
-		if (!r->in_member) {
-			if (r->zs.avail_in == 0) {
-				r->done = true;
-				break;
-			}
-			inflateReset(&r->zs);
-			r->in_member = true;
-		}
-		r->zs.next_out = p;
-		r->zs.avail_out = avail;
-		before = r->zs.avail_in;
-		zrc = inflate(&r->zs, Z_NO_FLUSH);
-		r->bytes_in += before - r->zs.avail_in;
-		*got = avail - r->zs.avail_out;
-		if (zrc == Z_STREAM_END)
-			r->in_member = false;
-		else if (zrc == Z_DATA_ERROR)
-			return qb_err_set(&r->err, QB_ECORRUPT, "gzip data is corrupt: %s",
-					  r->zs.msg ? r->zs.msg : "invalid data");
-		else if (zrc == Z_MEM_ERROR)
-			return qb_err_set(&r->err, QB_ENOMEM, "out of memory in gzip decompression");
-		else if (zrc != Z_OK && zrc != Z_BUF_ERROR)
-			return qb_err_set(&r->err, QB_EINTERNAL, "gzip decompression failed (%d)",
-					  zrc);
-		if (*got)
-			break;
-		if (r->in_member && r->zs.avail_in == 0 && r->eof)
-			return qb_err_set(&r->err, QB_ECORRUPT, "gzip data is truncated");
 	}
+	n = r->piece_len - r->piece_pos < cap ? r->piece_len - r->piece_pos : cap;
+	memcpy(p, r->piece + r->piece_pos, n);
+	r->piece_pos += n;
+	*got = n;
 	return QB_OK;
 }
 
@@ -185,9 +167,9 @@ void qb_gzr_free(struct qb_gzr *r)
 {
 	if (!r)
 		return;
-	if (r->zinit)
-		inflateEnd(&r->zs);
-	free(r->in);
+	gzdec_free(r->dec);
+	free(r->piece);
+	free(r->head);
 	free(r);
 }
 
@@ -205,7 +187,8 @@ int qb_gz_check_file(const char *path, uint64_t *raw_bytes, struct qb_err *err)
 	if (fd < 0)
 		return qb_err_sys(err, errno == ENOENT ? QB_ENOTFOUND : QB_EIO, errno,
 				  "unable to open '%s'", path);
-	buf = malloc(IN_CAP);
+	/* Room for a whole piece: decoded in place, no copy. */
+	buf = malloc(GZDEC_OUT_MIN);
 	if (!buf) {
 		rc = qb_err_set(err, QB_ENOMEM, "unable to allocate a buffer to check '%s'", path);
 		goto out;
@@ -218,7 +201,7 @@ int qb_gz_check_file(const char *path, uint64_t *raw_bytes, struct qb_err *err)
 		goto out;
 	}
 	do {
-		rc = qb_gzr_read(r, buf, IN_CAP, &got, err);
+		rc = qb_gzr_read(r, buf, GZDEC_OUT_MIN, &got, err);
 		total += got;
 	} while (rc == QB_OK && got > 0);
 	if (rc == QB_OK && raw_bytes)
