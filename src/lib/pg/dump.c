@@ -382,7 +382,9 @@ int qb_db_dump(const struct qb_config *cfg, const char *backup_dir, const char *
 	res->started = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &run.t0);
 
-	rc = qb_config_get_long(cfg, "DB_COMPRESS_LEVEL", 6, 1, 12, &level, err);
+	/* libdeflate's 7 writes smaller files than gzip -6 and, on every core, still
+	 * several times faster; its 6 is faster still but a little larger. */
+	rc = qb_config_get_long(cfg, "DB_COMPRESS_LEVEL", 7, 1, 12, &level, err);
 	if (!rc)
 		rc = qb_config_get_long(cfg, "COMPRESS_THREADS", 0, 0, 256, &threads, err);
 	if (!rc)
