@@ -4,12 +4,12 @@
 # database (a realistic, text-heavy one of about 170 MB of SQL).
 # Prints the medians of alternating runs and the ratios.  Not a test.
 #   QB_BENCH_ROWS   rows of the main table (default 300000)
-#   QB_BENCH_RUNS   runs of each tool (default 3)
+#   QB_BENCH_RUNS   runs of each tool (default 5)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${QB_BUILD:-$root/build}
 rows=${QB_BENCH_ROWS:-300000}
-runs=${QB_BENCH_RUNS:-3}
+runs=${QB_BENCH_RUNS:-5}
 # shellcheck source=../tests/harness/servers.sh
 . "$root/tests/harness/servers.sh"
 work=$(mktemp -d /tmp/qbackup-bench.XXXXXX)
@@ -30,10 +30,15 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $* }"; }
 : > "$work/t_pgdump"; : > "$work/t_qbackup"; : > "$work/t_psql"; : > "$work/t_qrestore"
+# A checkpoint before each timed run: the WAL of one restore must not be
+# flushed on the next tool's clock.
+checkpoint() { "$bin/psql" -X -q -d postgres -c CHECKPOINT; }
 for r in $(seq 1 "$runs"); do
+	checkpoint
 	t0=$(now); "$bin/pg_dump" -d bench | gzip -6 > "$work/ref.sql.gz"; t1=$(now)
 	calc "$t1 - $t0" >> "$work/t_pgdump"
 	rm -rf "$work/bk"
+	checkpoint
 	t0=$(now); BACKUP_DIR=$work/bk DATABASE_URL="$url/bench" "$build/qbackup" --type db -q; t1=$(now)
 	calc "$t1 - $t0" >> "$work/t_qbackup"
 done
@@ -41,11 +46,13 @@ ours=$(ls "$work"/bk/db_*.sql.gz)
 refsize=$(stat -c %s "$work/ref.sql.gz"); oursize=$(stat -c %s "$ours")
 for r in $(seq 1 "$runs"); do
 	"$bin/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS r_psql"
+	checkpoint
 	# Both start from nothing: psql needs its empty database made, qrestore makes its own.
 	t0=$(now); "$bin/psql" -X -q -d postgres -c "CREATE DATABASE r_psql TEMPLATE template0"
 	gunzip -c "$ours" | "$bin/psql" -X -q -v ON_ERROR_STOP=1 -d r_psql >/dev/null; t1=$(now)
 	calc "$t1 - $t0" >> "$work/t_psql"
 	"$bin/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS r_qr"
+	checkpoint
 	t0=$(now); DATABASE_URL="$url/bench" "$build/qrestore" --db "$ours" --target-db r_qr --yes -q >/dev/null; t1=$(now)
 	calc "$t1 - $t0" >> "$work/t_qrestore"
 done

@@ -174,6 +174,14 @@ static int drop_db(PGconn *c, const char *name, struct qb_err *err)
 	return rc;
 }
 
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 struct exec {
 	PGconn *c;
 	struct qb_db_restore_result *res;
@@ -409,9 +417,11 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 		/* A restore test never touches NAME: it restores into the scratch copy only. */
 		t.exists = false;
 	}
+	qb_log(QB_LOG_DEBUG, "checked after %.2f s", since(&x.t0));
 	rc = create_scratch(maint, &t, &info, scratch, err);
 	if (rc)
 		goto out;
+	qb_log(QB_LOG_DEBUG, "database \"%s\" created after %.2f s", scratch, since(&x.t0));
 	created = true;
 	rc = copy_settings(maint, &t, scratch, err);
 	if (!rc)
@@ -440,6 +450,7 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	rc = run_script(&x, opts->path, err);
 	PQfinish(x.c);
 	x.c = NULL;
+	qb_log(QB_LOG_DEBUG, "script done after %.2f s", since(&x.t0));
 	if (rc) {
 		qb_err_prefix(err, "restore of '%s' failed%s%s%s", opts->path, t.exists ? "; database \"" : "",
 			      t.exists ? t.name : "", t.exists ? "\" is unchanged" : "");
@@ -452,6 +463,7 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	rc = swap(maint, &t, scratch, previous, opts->terminate_connections, err);
 	if (rc)
 		goto out;
+	qb_log(QB_LOG_DEBUG, "swapped in after %.2f s", since(&x.t0));
 	created = false;
 	res->target = strdup(t.name);
 	if (previous) {
@@ -468,12 +480,7 @@ out:
 		PQfinish(x.c);
 	if (maint)
 		PQfinish(maint);
-	res->seconds = 0;
-	{
-		struct timespec t1;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		res->seconds = (double)(t1.tv_sec - x.t0.tv_sec) + (double)(t1.tv_nsec - x.t0.tv_nsec) / 1e9;
-	}
+	res->seconds = since(&x.t0);
 	target_release(&t);
 	free(scratch);
 	free(previous);
