@@ -157,8 +157,18 @@ START_TEST(full_run_rotates_and_lists)
 	cJSON *root, *backups, *item;
 	int before = recorded(), rc;
 
+	char *metrics;
+
 	small_db("qb_run1");
 	e = setup("qb_run1", true, NULL);
+	ck_assert_int_ge(asprintf(&metrics, "%s/qbackup.prom", e->dir), 0);
+	{
+		/* The metrics file goes beside the config: append its key. */
+		FILE *f = fopen(e->conf, "a");
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "BACKUP_METRICS_FILE=%s\n", metrics);
+		fclose(f);
+	}
 	old_sets(e);
 	rc = qb(&out, e, "--notify");
 	ck_assert_msg(rc == 0, "run failed (%d): %s", rc, out);
@@ -225,9 +235,43 @@ START_TEST(full_run_rotates_and_lists)
 	cJSON_Delete(root);
 	free(json);
 
-	/* verify: checksums against the manifest, gzip and tar integrity. */
-	rc = qb(&out, e, "verify");
-	ck_assert_msg(rc == 0 && strstr(out, "matches the manifest"), "verify (%d): %s", rc, out);
+	/* The Prometheus textfile: last success per kind and the run's result. */
+	out = tu_read_file(metrics, NULL);
+	ck_assert_msg(out && strstr(out, "qbackup_last_run_success 1") &&
+		      strstr(out, "qbackup_last_success_size_bytes{kind=\"db\"}") &&
+		      strstr(out, "qbackup_last_success_size_bytes{kind=\"minio\"}") &&
+		      strstr(out, "qbackup_last_success_size_bytes{kind=\"code\"}"), "metrics: %s", out);
+	free(out);
+	free(metrics);
+
+	/* verify: checksums against the manifest, gzip and tar integrity; and a real restore. */
+	rc = qb(&out, e, "verify --restore-test");
+	ck_assert_msg(rc == 0 && strstr(out, "matches the manifest") && strstr(out, "row counts match the manifest"),
+		      "verify (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'qbackup_restore_test%';",
+				 &out), 0);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+
+	/* The emergency runbook: qrestore --latest puts back the database and the documents. */
+	ck_assert_int_eq(tu_psql("qb_run1", "DELETE FROM t WHERE id > 10;", NULL), 0);
+	ck_assert_int_eq(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "-X DELETE '%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	rc = tu_sh(&out, "env -u DATABASE_URL %s/qrestore --config '%s' --latest </dev/null", tu_env("QB_BUILD"), e->conf);
+	ck_assert_msg(rc == 5 && strstr(out, "--yes"), "without a terminal --latest asks for --yes (%d): %s", rc, out);
+	free(out);
+	rc = tu_sh(&out, "env -u DATABASE_URL %s/qrestore --config '%s' --latest --yes --terminate-connections </dev/null",
+		   tu_env("QB_BUILD"), e->conf);
+	ck_assert_msg(rc == 0 && strstr(out, "qb_run1_before_") && strstr(out, "1 objects uploaded"),
+		      "qrestore --latest (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_psql("qb_run1", "SELECT count(*) FROM t;", &out), 0);
+	ck_assert_str_eq(out, "1000\n");
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret '%s/%s/client1/contrat.pdf'",
+			       tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_str_eq(out, "PDF-1");
 	free(out);
 	teardown(e);
 }
