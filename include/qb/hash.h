@@ -27,6 +27,8 @@ void qb_hash_final_hex(struct qb_hash *h, char *hex);
 void qb_hash_free(struct qb_hash *h);
 
 void qb_hex(const unsigned char *p, size_t n, char *hex);
+/* Value of one hex digit (either case), or -1. */
+int qb_hex_digit(char c);
 void qb_sha256_hex(const void *p, size_t n, char *hex);
 void qb_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
 		    unsigned char out[32]);

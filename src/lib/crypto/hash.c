@@ -54,6 +54,17 @@ void qb_hex(const unsigned char *p, size_t n, char *hex)
 	hex[2 * n] = '\0';
 }
 
+int qb_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void qb_hash_final_hex(struct qb_hash *h, char *hex)
 {
 	unsigned char md[QB_HASH_MAX];

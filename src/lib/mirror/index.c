@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mirror/mirror_int.h"
+#include "qb/hash.h"
 
 #define FIELDS 8
 #define FLUSH_AT (256 * 1024)
@@ -198,16 +199,6 @@ static int read_line(struct mx_reader *r, size_t *len, bool *got, struct qb_err 
 			  r->lineno + 1, MX_LINE_MAX);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Unescape s in place up to its NUL; false on a bad escape or an escaped NUL. */
 static bool unescape(char *s)
@@ -226,7 +217,7 @@ static bool unescape(char *s)
 		case 'n': *o++ = '\n'; break;
 		case 'r': *o++ = '\r'; break;
 		case 'x': {
-			int hi = hexval(s[1]), lo = hi >= 0 ? hexval(s[2]) : -1;
+			int hi = qb_hex_digit(s[1]), lo = hi >= 0 ? qb_hex_digit(s[2]) : -1;
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return false;
 			*o++ = (char)(hi * 16 + lo);

@@ -14,6 +14,7 @@
 
 #include <expat.h>
 
+#include "qb/hash.h"
 #include "qb/s3.h"
 
 #define XML_MAX_DEPTH 16
@@ -455,16 +456,6 @@ int qb_s3_parse_complete(const char *xml, size_t n, char *etag, size_t etag_len,
 
 /* ---- Small helpers ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int qb_s3_url_decode(struct qb_buf *out, const char *s, size_t n, struct qb_err *err)
 {
@@ -475,8 +466,8 @@ int qb_s3_url_decode(struct qb_buf *out, const char *s, size_t n, struct qb_err 
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < n ? qb_hex_digit(s[i + 1]) : -1;
+			int lo = i + 2 < n ? qb_hex_digit(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
 				return qb_err_set(err, QB_EFORMAT,
 						  "bad %%-escape in an encoded key");
@@ -510,7 +501,7 @@ bool qb_s3_etag_is_md5(const char *etag)
 	size_t i;
 
 	for (i = 0; etag[i]; i++)
-		if (hexval(etag[i]) < 0)
+		if (qb_hex_digit(etag[i]) < 0)
 			return false;
 	return i == 32;
 }
