@@ -212,18 +212,20 @@ static int copy_lob(struct run *run, struct dobj *o, struct qb_err *err)
 	return rc;
 }
 
-/* A node's description goes into a "--" comment: no line break may escape it. */
+/* A node's description goes into a "--" comment: no line break may escape
+ * it, and the comment always ends with its own line break, however long. */
 static int write_heading(struct out *o, const struct dobj *d, struct qb_err *err)
 {
-	char buf[512];
-	size_t n = (size_t)snprintf(buf, sizeof(buf), "\n--\n-- %s\n--\n\n", d->desc);
+	char buf[600];
+	size_t n = (size_t)snprintf(buf, sizeof(buf) - 8, "\n--\n-- %s", d->desc);
 
-	if (n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	for (size_t i = 4; i + 5 < n; i++)
+	if (n > sizeof(buf) - 9)
+		n = sizeof(buf) - 9;
+	for (size_t i = 4; i < n; i++)
 		if (buf[i] == '\n' || buf[i] == '\r')
 			buf[i] = ' ';
-	return out_write(o, buf, n, err);
+	memcpy(buf + n, "\n--\n\n", 5);
+	return out_write(o, buf, n + 5, err);
 }
 
 static int collect(struct dump_ctx *ctx)
