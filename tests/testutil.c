@@ -161,3 +161,14 @@ void tu_pg_create_db(const char *db)
 	ck_assert_int_eq(tu_psql("postgres", sql, NULL), 0);
 	free(sql);
 }
+
+int tu_count_entries(const char *dir)
+{
+	char *out = NULL;
+	int n;
+
+	ck_assert_int_eq(tu_sh(&out, "ls -A '%s' | wc -l", dir), 0);
+	n = (int)strtol(out, NULL, 10);
+	free(out);
+	return n;
+}

@@ -20,6 +20,8 @@ char *tu_tmpdir(void);
 void tu_rm_rf(const char *path);
 /* Run a shell command; returns its exit status (or -1), output (stdout+stderr) in *out if out. */
 int tu_sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Entries of a folder, hidden ones included ("ls -A | wc -l"). */
+int tu_count_entries(const char *dir);
 /* Whole file into a NUL-terminated buffer; NULL on failure. */
 char *tu_read_file(const char *path, size_t *len);
 int tu_write_file(const char *path, const void *p, size_t n);

@@ -111,17 +111,6 @@ static char *hostile(const char *dir, const char *name, const char *members)
 	return path;
 }
 
-static int count_entries(const char *dir)
-{
-	char *out = NULL;
-	int n;
-
-	ck_assert_int_eq(tu_sh(&out, "ls -A '%s' | wc -l", dir), 0);
-	n = (int)strtol(out, NULL, 10);
-	free(out);
-	return n;
-}
-
 /* ---- archive and extract -------------------------------------------------- */
 
 START_TEST(test_archive_roundtrip)
@@ -149,7 +138,7 @@ START_TEST(test_archive_roundtrip)
 	ck_assert_uint_eq(st.files, 7);
 	ck_assert_uint_ge(st.bytes_in, 3000000);
 	ck_assert_uint_gt(st.tar_bytes, st.bytes_in);
-	ck_assert_int_eq(count_entries(bdir), 1);                /* no temporary left */
+	ck_assert_int_eq(tu_count_entries(bdir), 1);                /* no temporary left */
 
 	/* The hash is the file's. */
 	ck_assert_int_eq(tu_sh(&out, "sha256sum '%s' | cut -c1-64", out_path), 0);
@@ -219,7 +208,7 @@ START_TEST(test_archive_roundtrip)
 			       bdir), 0);
 	/* An existing name is never overwritten. */
 	ck_assert_int_ne(qb_code_archive(code, bdir, NAME, NULL, NULL, &st, &err), QB_OK);
-	ck_assert_int_eq(count_entries(bdir), 2);
+	ck_assert_int_eq(tu_count_entries(bdir), 2);
 
 	tu_rm_rf(base);
 	free(base);
@@ -265,7 +254,7 @@ START_TEST(test_excludes)
 	ck_assert_ptr_nonnull(strstr(err.msg, "app/node_modules"));
 	ck_assert_int_eq(qb_code_archive("/nonexistent/qbackup", bdir, "code_y.tar.gz", NULL, NULL,
 					 &st, &err), QB_ENOTFOUND);
-	ck_assert_int_eq(count_entries(bdir), 1);                  /* nothing half-written */
+	ck_assert_int_eq(tu_count_entries(bdir), 1);                  /* nothing half-written */
 	tu_rm_rf(base);
 	free(base);
 	free(code);
@@ -285,7 +274,7 @@ static void refused(const char *base, const char *name, const char *members,
 	ck_assert_int_eq(mkdir(to, 0700), 0);
 	ck_assert_int_eq(qb_code_extract(tgz, to, &err), QB_EREFUSED);
 	ck_assert_msg(strstr(err.msg, member_in_msg) != NULL, "%s: %s", name, err.msg);
-	ck_assert_int_eq(count_entries(to), 0);                    /* left empty */
+	ck_assert_int_eq(tu_count_entries(to), 0);                    /* left empty */
 	ck_assert_int_eq(qb_code_verify(tgz, NULL, &err), QB_EREFUSED);
 	ck_assert_int_eq(rmdir(to), 0);
 	free(to);
@@ -319,7 +308,7 @@ START_TEST(test_hostile_refused)
 		char *to = qb_path_join(base, "new/target");
 		struct qb_err err = { 0 };
 		ck_assert_int_eq(qb_code_extract(tgz, to, &err), QB_OK);
-		ck_assert_int_eq(count_entries(to), 2);
+		ck_assert_int_eq(tu_count_entries(to), 2);
 		free(tgz);
 		free(to);
 	}
@@ -343,7 +332,7 @@ START_TEST(test_failed_extraction_cleans_up)
 	ck_assert_int_eq(mkdir(to, 0700), 0);
 	ck_assert_int_eq(qb_code_extract(tgz, to, &err), QB_EIO);
 	ck_assert_msg(strstr(err.msg, "'dir/h'") != NULL, "%s", err.msg);
-	ck_assert_int_eq(count_entries(to), 0);                    /* a.txt and dir removed */
+	ck_assert_int_eq(tu_count_entries(to), 0);                    /* a.txt and dir removed */
 	ck_assert_int_eq(qb_code_extract(tgz, fresh, &err), QB_EIO);
 	ck_assert_int_ne(access(fresh, F_OK), 0);                  /* the folder it made, too */
 	free(tgz);

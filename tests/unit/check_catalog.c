@@ -62,17 +62,6 @@ static bool exists(const char *dir, const char *name)
 	return there;
 }
 
-static int count_entries(const char *dir)
-{
-	char *out = NULL;
-	int n;
-
-	ck_assert_int_eq(tu_sh(&out, "ls -A '%s' | wc -l", dir), 0);
-	n = (int)strtol(out, NULL, 10);
-	free(out);
-	return n;
-}
-
 static void stamp_of_day(int days_ago, time_t now, char *stamp)
 {
 	qb_stamp(now - (time_t)days_ago * 86400, stamp, QB_STAMP_LEN + 1);
@@ -421,7 +410,7 @@ START_TEST(test_delete_refusals)
 		{ "code_20260210_030000.tar.gz", QB_ENOTFOUND },          /* a symlink */
 	};
 	char *d = listing_dir();
-	int before = count_entries(d);
+	int before = tu_count_entries(d);
 	struct qb_err err = { 0 };
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -433,7 +422,7 @@ START_TEST(test_delete_refusals)
 			 QB_EREFUSED);
 	ck_assert_ptr_nonnull(strstr(err.msg, "NUL"));
 	ck_assert_int_eq(qb_backup_check_name("db_20260206_030000.sql.gz", 25, &err), QB_OK);
-	ck_assert_int_eq(count_entries(d), before);
+	ck_assert_int_eq(tu_count_entries(d), before);
 	ck_assert(exists(d, "outside.bin"));
 	tu_rm_rf(d);
 	free(d);
@@ -509,13 +498,13 @@ START_TEST(test_prune_16_to_14)
 	struct qb_catalog *cat = NULL;
 	struct qb_err err = { 0 };
 	char stamp[QB_STAMP_LEN + 1], name[QB_BACKUP_NAME_MAX];
-	int before = count_entries(d);
+	int before = tu_count_entries(d);
 
 	ck_assert_int_eq(before, 16 * 4);
 	ck_assert_int_eq(qb_catalog_prune(d, &po, &r, &err), QB_OK);
 	ck_assert_uint_eq(r.count, 6);
 	ck_assert_uint_eq(r.nmanifests, 2);
-	ck_assert_int_eq(count_entries(d), before);               /* dry run: nothing touched */
+	ck_assert_int_eq(tu_count_entries(d), before);               /* dry run: nothing touched */
 	for (int day = 14; day < 16; day++) {
 		stamp_of_day(day, now, stamp);
 		for (int k = 0; k < QB_KIND_COUNT; k++) {
@@ -529,7 +518,7 @@ START_TEST(test_prune_16_to_14)
 	ck_assert_int_eq(qb_catalog_prune(d, &po, &r, &err), QB_OK);
 	ck_assert_uint_eq(r.count, 6);
 	ck_assert_uint_eq(r.nmanifests, 2);
-	ck_assert_int_eq(count_entries(d), 14 * 4);
+	ck_assert_int_eq(tu_count_entries(d), 14 * 4);
 	for (int day = 0; day < 16; day++) {
 		stamp_of_day(day, now, stamp);
 		qb_backup_make_name(QB_KIND_MINIO, stamp, name, sizeof(name));

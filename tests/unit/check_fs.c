@@ -14,17 +14,6 @@
 #include "qb/fsutil.h"
 #include "testutil.h"
 
-static int count_entries(const char *dir)
-{
-	char *out = NULL;
-	int n;
-
-	tu_sh(&out, "ls -A '%s' | wc -l", dir);
-	n = (int)strtol(out, NULL, 10);
-	free(out);
-	return n;
-}
-
 START_TEST(atomic_file_appears_whole)
 {
 	char *dir = tu_tmpdir(), *final;
@@ -38,20 +27,20 @@ START_TEST(atomic_file_appears_whole)
 	ck_assert_int_eq(qb_afile_write(&f, "hello", 5, &err), QB_OK);
 	/* While writing: only a temporary name exists. */
 	ck_assert_int_ne(stat(final, &st), 0);
-	ck_assert_int_eq(count_entries(dir), 1);
+	ck_assert_int_eq(tu_count_entries(dir), 1);
 	ck_assert_int_eq(qb_afile_commit(&f, &err), QB_OK);
 	qb_afile_abort(&f);
 	ck_assert_int_eq(stat(final, &st), 0);
 	ck_assert_int_eq(st.st_size, 5);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
-	ck_assert_int_eq(count_entries(dir), 1);
+	ck_assert_int_eq(tu_count_entries(dir), 1);
 	/* Never over an existing backup. */
 	ck_assert_int_eq(qb_afile_open(&f, dir, "db_20260206_030000.sql.gz", &err), QB_OK);
 	ck_assert_int_eq(qb_afile_write(&f, "other", 5, &err), QB_OK);
 	ck_assert_int_eq(qb_afile_commit(&f, &err), QB_EIO);
 	ck_assert_msg(strstr(err.msg, "already exists") != NULL, "%s", err.msg);
 	qb_afile_abort(&f);
-	ck_assert_int_eq(count_entries(dir), 1);
+	ck_assert_int_eq(tu_count_entries(dir), 1);
 	free(final);
 	tu_rm_rf(dir);
 	free(dir);
@@ -70,7 +59,7 @@ START_TEST(abort_and_crash_leave_no_backup_name)
 	ck_assert_int_eq(qb_afile_open(&f, dir, "code_20260206_030000.tar.gz", &err), QB_OK);
 	qb_afile_write(&f, "x", 1, &err);
 	qb_afile_abort(&f);
-	ck_assert_int_eq(count_entries(dir), 0);
+	ck_assert_int_eq(tu_count_entries(dir), 0);
 	/* A process killed mid-write leaves a temporary file, never the final name. */
 	pid = fork();
 	if (pid == 0) {
@@ -82,11 +71,11 @@ START_TEST(abort_and_crash_leave_no_backup_name)
 	}
 	waitpid(pid, &status, 0);
 	ck_assert(WIFSIGNALED(status));
-	ck_assert_int_eq(count_entries(dir), 1);
+	ck_assert_int_eq(tu_count_entries(dir), 1);
 	ck_assert_int_eq(tu_sh(NULL, "ls -A '%s' | grep -q '^\\.qb-tmp\\.code_20260206_030001'", dir), 0);
 	ck_assert_int_eq(qb_clean_leftovers(dir, &removed, &err), QB_OK);
 	ck_assert_int_eq(removed, 1);
-	ck_assert_int_eq(count_entries(dir), 0);
+	ck_assert_int_eq(tu_count_entries(dir), 0);
 	tu_rm_rf(dir);
 	free(dir);
 }
@@ -101,7 +90,7 @@ START_TEST(bad_names_refused)
 	ck_assert_int_eq(qb_afile_open(&f, dir, "../escape", &err), QB_EARG);
 	ck_assert_int_eq(qb_afile_open(&f, dir, "", &err), QB_EARG);
 	ck_assert_int_eq(qb_afile_open(&f, dir, "..", &err), QB_EARG);
-	ck_assert_int_eq(count_entries(dir), 0);
+	ck_assert_int_eq(tu_count_entries(dir), 0);
 	tu_rm_rf(dir);
 	free(dir);
 }
