@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct qb_progress {
 	const char *step;        /* "db", "minio", "code", "restore" */
@@ -28,5 +29,9 @@ struct qb_progress_cb {
 	qb_progress_fn fn;       /* NULL: no progress */
 	void *ud;
 };
+
+/* *t0 = now (CLOCK_MONOTONIC); then the seconds since t0. */
+void qb_clock_start(struct timespec *t0);
+double qb_seconds_since(const struct timespec *t0);
 
 #endif

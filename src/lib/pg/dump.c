@@ -82,21 +82,13 @@ struct run {
 	size_t tables_cap;
 };
 
-static double now_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void report(struct run *run, bool force)
 {
 	double t;
 
 	if (!run->progress || !run->progress->fn)
 		return;
-	t = now_since(&run->t0);
+	t = qb_seconds_since(&run->t0);
 	if (!force && t - run->last_report < 0.25)
 		return;
 	run->last_report = t;
@@ -382,7 +374,7 @@ int qb_db_dump(const struct qb_config *cfg, const char *backup_dir, const char *
 	run.out.file.fd = -1;
 	run.p.step = "db";
 	res->started = time(NULL);
-	clock_gettime(CLOCK_MONOTONIC, &run.t0);
+	qb_clock_start(&run.t0);
 
 	/* libdeflate's 7 writes smaller files than gzip -6 and, on every core, still
 	 * several times faster; its 6 is faster still but a little larger. */
@@ -434,7 +426,7 @@ int qb_db_dump(const struct qb_config *cfg, const char *backup_dir, const char *
 		qb_hash_final_hex(run.out.sha, res->sha256);
 		res->raw_bytes = run.out.raw;
 		res->finished = time(NULL);
-		res->seconds = now_since(&run.t0);
+		res->seconds = qb_seconds_since(&run.t0);
 		run.p.final = true;
 		report(&run, true);
 	}

@@ -158,6 +158,8 @@ int dump_owners(struct dump_ctx *ctx);
 #define NOT_EXT_MEMBER(cls, oidexpr)                                                   \
 	" NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend xd WHERE xd.classid = 'pg_catalog." #cls \
 	"'::pg_catalog.regclass AND xd.objid = " oidexpr " AND xd.deptype = 'e') "
+/* SQL expression: a role oid column as a quoted role name. */
+#define OWNER(col) "pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(" col "))"
 /* SQL condition: the object is not an internal part of another (a range
  * type's constructors and casts are made by CREATE TYPE). */
 #define NOT_INTERNAL(cls, oidexpr)                                                     \

@@ -9,14 +9,6 @@
 
 #include "dump_intern.h"
 
-#define OWNER(col) "pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(" col "))"
-
-static bool is(const PGresult *r, int row, const char *col)
-{
-	const char *v = pgc_val(r, row, col);
-	return v && v[0] == 't';
-}
-
 /* A node "NAME ON TABLE" attached to table tbl (found by oid). */
 static struct dobj *on_table(struct dump_ctx *ctx, unsigned cls, unsigned oid, int prio, const char *kind,
 			     const char *name, const char *tq, const char *sortname, unsigned tbl)
@@ -39,10 +31,10 @@ static int cluster_replident(struct dump_ctx *ctx, struct dobj *o, PGresult *r, 
 {
 	int rc = QB_OK;
 
-	if (is(r, i, "indisclustered"))
+	if (pgc_true(r, i, "indisclustered"))
 		rc = dobj_sql(o, ctx->err, "ALTER TABLE %s CLUSTER ON %s;\n", pgc_str(r, i, "tq"),
 			      pgc_val(r, i, "iname"));
-	if (!rc && is(r, i, "indisreplident"))
+	if (!rc && pgc_true(r, i, "indisreplident"))
 		rc = dobj_sql(o, ctx->err, "ALTER TABLE ONLY %s REPLICA IDENTITY USING INDEX %s;\n",
 			      pgc_str(r, i, "tq"), pgc_val(r, i, "iname"));
 	return rc;
@@ -155,7 +147,7 @@ int dump_indexes(struct dump_ctx *ctx)
 		struct dobj *o;
 		/* An invalid index is a failed CREATE INDEX CONCURRENTLY: nothing to restore.
 		 * A partitioned parent's index is invalid until all partitions attach. */
-		if (!is(r, i, "indisvalid") && pgc_str(r, i, "relkind")[0] != 'p')
+		if (!pgc_true(r, i, "indisvalid") && pgc_str(r, i, "relkind")[0] != 'p')
 			continue;
 		o = dnode(ctx, CLS_PG_CLASS, dval_oid(r, i, "indexrelid"), SEC_POST, P_INDEX,
 			  pgc_str(r, i, "sortname"), "INDEX", pgc_str(r, i, "q"), NULL, NULL);
@@ -265,7 +257,7 @@ int dump_policies(struct dump_ctx *ctx)
 			return ctx->err->code;
 		rc = dobj_sql(o, ctx->err, "CREATE POLICY %s ON %s AS %s FOR %s TO %s%s%s%s%s%s%s;\n",
 			      pgc_str(r, i, "name"), pgc_str(r, i, "tq"),
-			      is(r, i, "polpermissive") ? "PERMISSIVE" : "RESTRICTIVE",
+			      pgc_true(r, i, "polpermissive") ? "PERMISSIVE" : "RESTRICTIVE",
 			      cmd == 'r' ? "SELECT" : cmd == 'a' ? "INSERT" : cmd == 'w' ? "UPDATE" :
 			      cmd == 'd' ? "DELETE" : "ALL", pgc_val(r, i, "roles") ? pgc_val(r, i, "roles") : "PUBLIC",
 			      qual ? " USING (" : "", qual ? qual : "", qual ? ")" : "",

@@ -6,8 +6,6 @@
 
 #include "dump_intern.h"
 
-#define OWNER(col) "pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(" col "))"
-
 int dump_schemas(struct dump_ctx *ctx)
 {
 	PGresult *r = dq(ctx,

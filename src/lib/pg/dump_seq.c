@@ -8,8 +8,6 @@
 
 #include "dump_intern.h"
 
-#define OWNER(col) "pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(" col "))"
-
 /* The sequence's current value, read inside the dump's snapshot. */
 static int seq_setval(struct dump_ctx *ctx, const char *q, size_t after, const char *sortname)
 {

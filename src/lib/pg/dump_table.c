@@ -12,8 +12,6 @@
 
 #include "dump_intern.h"
 
-#define OWNER(col) "pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(" col "))"
-
 struct cursor {
 	PGresult *r;
 	int row;
@@ -82,12 +80,6 @@ static void skip_to(struct cursor *c, unsigned oid, const char *col)
 		c->row++;
 }
 
-static bool is(const PGresult *r, int row, const char *col)
-{
-	const char *v = pgc_val(r, row, col);
-	return v && v[0] == 't';
-}
-
 static const char *storage_name(char s)
 {
 	switch (s) {
@@ -104,7 +96,7 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 {
 	const char *name = pgc_str(r, i, "name"), *def = pgc_val(r, i, "def");
 	const char *gen = pgc_val(r, i, "attgenerated"), *ident = pgc_val(r, i, "attidentity");
-	bool local = is(r, i, "attislocal") || partition;
+	bool local = pgc_true(r, i, "attislocal") || partition;
 	struct qb_err *err = ctx->err;
 	int rc = QB_OK;
 
@@ -119,12 +111,12 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 	if (pgc_val(r, i, "defoid") &&
 	    dobj_alias(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "defoid"), dobj_index(ctx, o)))
 		return ctx->err->code;
-	if (partition || !is(r, i, "attislocal")) {
+	if (partition || !pgc_true(r, i, "attislocal")) {
 		/* Inherited: the parent makes the column; keep what is the child's own. */
 		if (def && !(gen && gen[0]) && !(ident && ident[0]))
 			rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET DEFAULT %s;\n",
 					   o->qualname, name, def);
-		if (!rc && is(r, i, "attnotnull"))
+		if (!rc && pgc_true(r, i, "attnotnull"))
 			rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET NOT NULL;\n",
 					   o->qualname, name);
 	} else {
@@ -136,7 +128,7 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 			rc = dobj_sql(o, err, " GENERATED ALWAYS AS (%s) STORED", def ? def : "NULL");
 		else if (!rc && def)
 			rc = dobj_sql(o, err, " DEFAULT %s", def);
-		if (!rc && is(r, i, "attnotnull"))
+		if (!rc && pgc_true(r, i, "attnotnull"))
 			rc = dobj_sql(o, err, " NOT NULL");
 	}
 	(void)local;
@@ -148,7 +140,7 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 				   o->qualname, name, ident[0] == 'a' ? "ALWAYS" : "BY DEFAULT",
 				   pgc_val(r, i, "idseq"), pgc_val(r, i, "seqstart"), pgc_val(r, i, "seqincrement"),
 				   pgc_val(r, i, "seqmin"), pgc_val(r, i, "seqmax"), pgc_val(r, i, "seqcache"),
-				   is(r, i, "seqcycle") ? "\n    CYCLE" : "");
+				   pgc_true(r, i, "seqcycle") ? "\n    CYCLE" : "");
 	if (!rc && pgc_val(r, i, "storage"))
 		rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET STORAGE %s;\n",
 				   o->qualname, name, storage_name(pgc_str(r, i, "storage")[0]));
@@ -172,9 +164,9 @@ static int check_defs(struct dump_ctx *ctx, struct dobj *o, struct cursor *ck, u
 		PGresult *r = ck->r;
 		int i = ck->row;
 		unsigned coid = dval_oid(r, i, "oid");
-		if (!is(r, i, "conislocal"))
+		if (!pgc_true(r, i, "conislocal"))
 			continue;  /* inherited from a parent, which makes it */
-		if (!is(r, i, "convalidated")) {
+		if (!pgc_true(r, i, "convalidated")) {
 			/* NOT VALID: added after the data, as pg_dump does. */
 			struct dobj *c = dobj_add(ctx, CLS_PG_CONSTRAINT, coid, SEC_POST, P_CHECK_LATE,
 						  o->sortname, "constraint %s on %s", pgc_str(r, i, "name"), o->qualname);
@@ -231,7 +223,7 @@ static int one_table(struct dump_ctx *ctx, PGresult *r, int i, struct cursor *co
 {
 	unsigned oid = dval_oid(r, i, "oid");
 	const char *q = pgc_str(r, i, "q"), *parents = pgc_val(r, i, "parents");
-	bool partition = is(r, i, "relispartition"), first = true;
+	bool partition = pgc_true(r, i, "relispartition"), first = true;
 	struct qb_buf late, collist;
 	struct dobj *o;
 	int rc;
@@ -297,9 +289,9 @@ static int one_table(struct dump_ctx *ctx, PGresult *r, int i, struct cursor *co
 		rc = dobj_sql(o, ctx->err, "\nWITH (%s)", pgc_val(r, i, "opts"));
 	if (!rc)
 		rc = dobj_sql(o, ctx->err, ";\n%s", late.data ? late.data : "");
-	if (!rc && is(r, i, "relrowsecurity"))
+	if (!rc && pgc_true(r, i, "relrowsecurity"))
 		rc = dobj_sql(o, ctx->err, "ALTER TABLE %s ENABLE ROW LEVEL SECURITY;\n", q);
-	if (!rc && is(r, i, "relforcerowsecurity"))
+	if (!rc && pgc_true(r, i, "relforcerowsecurity"))
 		rc = dobj_sql(o, ctx->err, "ALTER TABLE %s FORCE ROW LEVEL SECURITY;\n", q);
 	if (!rc) {
 		char ri = pgc_str(r, i, "relreplident")[0];
@@ -368,7 +360,7 @@ int dump_views(struct dump_ctx *ctx)
 			      mat && pgc_val(r, i, "am") ? pgc_val(r, i, "am") : "",
 			      opts && opts[0] ? " WITH (" : "", opts && opts[0] ? opts : "", opts && opts[0] ? ")" : "",
 			      (int)len, def, mat ? "\n  WITH NO DATA" : "");
-		if (!rc && mat && is(r, i, "relispopulated")) {
+		if (!rc && mat && pgc_true(r, i, "relispopulated")) {
 			struct dobj *f = dobj_add(ctx, CLS_SYNTHETIC, 0, SEC_POST, P_REFRESH, o->sortname,
 						  "data of materialized view %s", q);
 			if (!f)

@@ -9,7 +9,6 @@
 
 #include "dump_intern.h"
 
-#define OWNER(col) "pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(" col "))"
 #define COLLATE_CLAUSE(coll, typcoll)                                                        \
 	"CASE WHEN " coll " <> 0 AND " coll " <> " typcoll " THEN (SELECT ' COLLATE ' || "      \
 	"pg_catalog.format('%%I.%%I', cn.nspname, co.collname) FROM pg_catalog.pg_collation co " \

@@ -41,4 +41,11 @@ static inline const char *pgc_str(const PGresult *r, int row, const char *col)
 	return v ? v : "";
 }
 
+/* A boolean column is true. */
+static inline bool pgc_true(const PGresult *r, int row, const char *col)
+{
+	const char *v = pgc_val(r, row, col);
+	return v && v[0] == 't';
+}
+
 #endif

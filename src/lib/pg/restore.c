@@ -174,14 +174,6 @@ static int drop_db(PGconn *c, const char *name, struct qb_err *err)
 	return rc;
 }
 
-static double since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 struct exec {
 	PGconn *c;
 	struct qb_db_restore_result *res;
@@ -194,13 +186,11 @@ struct exec {
 
 static void exec_report(struct exec *x, struct script *s, bool force)
 {
-	struct timespec t;
 	double e;
 
 	if (!x->progress || !x->progress->fn)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	e = (double)(t.tv_sec - x->t0.tv_sec) + (double)(t.tv_nsec - x->t0.tv_nsec) / 1e9;
+	e = qb_seconds_since(&x->t0);
 	if (!force && e - x->last < 0.25)
 		return;
 	x->last = e;
@@ -391,7 +381,7 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 
 	memset(res, 0, sizeof(*res));
 	memset(&x, 0, sizeof(x));
-	clock_gettime(CLOCK_MONOTONIC, &x.t0);
+	qb_clock_start(&x.t0);
 	if (opts->checked)
 		info = *opts->checked;
 	else if ((rc = qb_db_check_script(opts->path, opts->expected_sha256, &info, err)))
@@ -417,11 +407,11 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 		/* A restore test never touches NAME: it restores into the scratch copy only. */
 		t.exists = false;
 	}
-	qb_log(QB_LOG_DEBUG, "checked after %.2f s", since(&x.t0));
+	qb_log(QB_LOG_DEBUG, "checked after %.2f s", qb_seconds_since(&x.t0));
 	rc = create_scratch(maint, &t, &info, scratch, err);
 	if (rc)
 		goto out;
-	qb_log(QB_LOG_DEBUG, "database \"%s\" created after %.2f s", scratch, since(&x.t0));
+	qb_log(QB_LOG_DEBUG, "database \"%s\" created after %.2f s", scratch, qb_seconds_since(&x.t0));
 	created = true;
 	rc = copy_settings(maint, &t, scratch, err);
 	if (!rc)
@@ -450,7 +440,7 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	rc = run_script(&x, opts->path, err);
 	PQfinish(x.c);
 	x.c = NULL;
-	qb_log(QB_LOG_DEBUG, "script done after %.2f s", since(&x.t0));
+	qb_log(QB_LOG_DEBUG, "script done after %.2f s", qb_seconds_since(&x.t0));
 	if (rc) {
 		qb_err_prefix(err, "restore of '%s' failed%s%s%s", opts->path, t.exists ? "; database \"" : "",
 			      t.exists ? t.name : "", t.exists ? "\" is unchanged" : "");
@@ -463,7 +453,7 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	rc = swap(maint, &t, scratch, previous, opts->terminate_connections, err);
 	if (rc)
 		goto out;
-	qb_log(QB_LOG_DEBUG, "swapped in after %.2f s", since(&x.t0));
+	qb_log(QB_LOG_DEBUG, "swapped in after %.2f s", qb_seconds_since(&x.t0));
 	created = false;
 	res->target = strdup(t.name);
 	if (previous) {
@@ -480,7 +470,7 @@ out:
 		PQfinish(x.c);
 	if (maint)
 		PQfinish(maint);
-	res->seconds = since(&x.t0);
+	res->seconds = qb_seconds_since(&x.t0);
 	target_release(&t);
 	free(scratch);
 	free(previous);

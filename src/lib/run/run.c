@@ -27,14 +27,6 @@ const char *qb_backup_dir(const struct qb_config *cfg)
 	return qb_config_get(cfg, "BACKUP_DIR", QB_DEFAULT_BACKUP_DIR);
 }
 
-static double elapsed(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void step_fail(struct qb_step_result *s, const struct qb_err *e)
 {
 	s->status = QB_STEP_FAILED;
@@ -100,7 +92,7 @@ static void step_code(const struct qb_config *cfg, const char *dir, const char *
 	struct qb_err e = { 0 };
 	struct timespec t0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	qb_clock_start(&t0);
 	memset(&st, 0, sizeof(st));
 	snprintf(s->name, sizeof(s->name), "code_%s.tar.gz", stamp);
 	if (qb_code_archive(qb_config_get(cfg, "CODE_DIR", NULL), dir, s->name,
@@ -111,7 +103,7 @@ static void step_code(const struct qb_config *cfg, const char *dir, const char *
 	}
 	s->bytes = st.bytes_out;
 	s->items = st.files;
-	s->seconds = elapsed(&t0);
+	s->seconds = qb_seconds_since(&t0);
 	if (qb_manifest_add_artifact(m, "code", s->name, st.bytes_out, st.sha256, s->seconds, &e) ||
 	    qb_manifest_set_count(m, "files", st.files, &e))
 		qb_log(QB_LOG_WARN, "manifest: %s", e.msg);
@@ -262,7 +254,7 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	qb_clock_start(&t0);
 	qb_log_tail_clear();
 	rc = qb_mkdir_p(dir, 0700, err);
 	if (!rc && !o->lock)
@@ -330,7 +322,7 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 		rotate(cfg, dir, res);
 	else
 		qb_log(QB_LOG_WARN, "not rotating: a step failed, older backups are kept");
-	res->seconds = elapsed(&t0);
+	res->seconds = qb_seconds_since(&t0);
 	disk_after(cfg, dir, o, res);
 	if (!res->ok) {
 		char failed[64] = "", what[96];
