@@ -82,9 +82,12 @@ struct qb_db_restore_opts {
 	const char *target_db;        /* NULL: the database DATABASE_URL names */
 	const char *expected_sha256;  /* from the manifest, or NULL */
 	/* The caller already ran qb_db_check_script() on path (to ask before a
-	 * restore): not read twice.  The restore pass still checks every gzip
-	 * CRC, the meta-commands and the end marker as it goes, and never swaps
-	 * on a failure. */
+	 * restore): not read twice.  NULL: qb_db_restore() checks the whole file
+	 * on a second thread while it creates the (empty) scratch database, and
+	 * runs nothing of the script before the check passed.  The restore pass
+	 * still checks every gzip CRC, the meta-commands and the end marker as it
+	 * goes, and never swaps on a failure.  RESTORE_JOBS connections load the
+	 * COPY data (src/lib/pg/load.h). */
 	const struct qb_db_script_info *checked;
 	bool terminate_connections;   /* disconnect sessions on the target before the swap */
 	bool drop_after;              /* restore test: drop the restored copy at the end */

@@ -123,15 +123,19 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 		qb_err_clear(&err);
 	}
 	o.path = path;
-	/* Check the whole file before asking anything or touching any database. */
-	rc = qb_db_check_script(path, o.expected_sha256, &info, &err);
-	if (!rc) {
-		o.checked = &info;
-		qb_log(QB_LOG_INFO, "%s: intact (%llu statements%s)", path, (unsigned long long)info.statements,
-		       o.expected_sha256 ? ", SHA-256 matches the manifest" : "");
+	rc = qb_db_target(c->cfg, a->target_db, &target, &exists, &err);
+	/* Before asking, check the whole file: a damaged one is refused without a
+	 * question.  With nothing to ask, the library checks it while it makes the
+	 * database to restore into (nothing of the script runs before). */
+	if (!rc && exists && !confirmed && !a->yes) {
+		rc = qb_db_check_script(path, o.expected_sha256, &info, &err);
+		if (!rc) {
+			o.checked = &info;
+			qb_log(QB_LOG_INFO, "%s: intact (%llu statements%s)", path,
+			       (unsigned long long)info.statements,
+			       o.expected_sha256 ? ", SHA-256 matches the manifest" : "");
+		}
 	}
-	if (!rc)
-		rc = qb_db_target(c->cfg, a->target_db, &target, &exists, &err);
 	if (!rc && exists && !confirmed) {
 		char q[512];
 		snprintf(q, sizeof(q), "Replace database \"%s\" with %s? (the current one is kept under a dated name)",

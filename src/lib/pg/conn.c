@@ -195,3 +195,14 @@ char *qb_db_redact(const char *conninfo)
 	PQconninfoFree(opts);
 	return qb_buf_detach(&b);
 }
+
+static void notice_to_log(void *arg, const char *msg)
+{
+	(void)arg;
+	qb_log(QB_LOG_DEBUG, "server: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+void pgc_notices_to_log(PGconn *c)
+{
+	PQsetNoticeProcessor(c, notice_to_log, NULL);
+}

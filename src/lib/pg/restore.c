@@ -2,16 +2,21 @@
  * restore.c - qb_db_restore(): never leaves the target half-restored.
  *
  * 1. The whole script is read once (qb_db_check_script): gzip CRCs,
- *    checksum, meta-commands, truncation.  Nothing is touched before.
- * 2. A new database is created beside the target, from template0, with the
- *    target's (or the dump's) encoding, locale and owner.
- * 3. The script runs there.  Any error drops it; the target is unchanged.
- * 4. One transaction renames the target to NAME_before_YYYYMMDD_HHMMSS and
+ *    checksum, meta-commands, truncation.  It runs on a second thread while
+ *    an empty database is created beside the target, from template0, with
+ *    the target's (or the dump's) encoding, locale and owner, and the
+ *    connections to it open.  Nothing of the script runs before it passed.
+ * 2. The script runs in the new database: statements on one connection,
+ *    COPY data on RESTORE_JOBS more (load.c).  Any error drops the new
+ *    database; the target is unchanged.
+ * 3. One transaction renames the target to NAME_before_YYYYMMDD_HHMMSS and
  *    the new database to NAME (ALTER DATABASE RENAME is transactional).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "pg_intern.h"
@@ -19,6 +24,7 @@
 #include "qb/gz.h"
 #include "qb/log.h"
 #include "qb/pgdump.h"
+#include "load.h"
 #include "script.h"
 
 #define PG_NAME_MAX 63
@@ -38,12 +44,6 @@ static void target_release(struct target *t)
 	free(t->collate);
 	free(t->ctype);
 	memset(t, 0, sizeof(*t));
-}
-
-static void notice_to_log(void *arg, const char *msg)
-{
-	(void)arg;
-	qb_log(QB_LOG_DEBUG, "server: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
 static int maint_connect(const struct qb_config *cfg, PGconn **c, struct qb_err *err)
@@ -176,8 +176,9 @@ static int drop_db(PGconn *c, const char *name, struct qb_err *err)
 
 struct exec {
 	PGconn *c;
+	struct loader *load;
+	bool data_checked, data_parallel;  /* may COPY data go to the workers now */
 	struct qb_db_restore_result *res;
-	size_t tables_cap;
 	const struct qb_progress_cb *progress;
 	struct qb_progress p;
 	struct timespec t0;
@@ -217,39 +218,93 @@ static char *copy_target(const char *stmt)
 	return qb_strndup(p, (size_t)(e - p));
 }
 
-static int add_rows(struct exec *x, const char *stmt, const char *tuples, struct qb_err *err)
+/* Rows per COPY block, for the manifest of what was restored. */
+static int collect_tables(struct exec *x, struct qb_err *err)
 {
 	struct qb_db_restore_result *res = x->res;
-	int64_t rows = strtoll(tuples, NULL, 10);
+	struct load_block *const *b;
+	size_t n = loader_blocks(x->load, &b);
 
-	res->copy_rows += (uint64_t)rows;
-	if (res->ntables == x->tables_cap) {
-		size_t cap = x->tables_cap ? x->tables_cap * 2 : 64;
-		struct qb_db_table_stat *v = realloc(res->tables, cap * sizeof(*v));
-		if (!v)
-			return qb_err_set(err, QB_ENOMEM, "out of memory");
-		res->tables = v;
-		x->tables_cap = cap;
-	}
-	res->tables[res->ntables].name = copy_target(stmt);
-	res->tables[res->ntables].rows = rows;
-	if (!res->tables[res->ntables].name)
+	if (!n)
+		return QB_OK;
+	res->tables = calloc(n, sizeof(*res->tables));
+	if (!res->tables)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
-	res->ntables++;
+	for (size_t i = 0; i < n; i++) {
+		res->tables[i].name = copy_target(b[i]->stmt);
+		res->tables[i].rows = b[i]->rows;
+		res->ntables = i + 1;
+		res->copy_rows += (uint64_t)b[i]->rows;
+		if (!res->tables[i].name)
+			return qb_err_set(err, QB_ENOMEM, "out of memory");
+	}
 	return QB_OK;
 }
 
+/* Statements that change the session: the workers replay them. */
+static bool session_statement(const char *t)
+{
+	if (!strncasecmp(t, "SET ", 4))
+		return strncasecmp(t + 4, "LOCAL ", 6) && strncasecmp(t + 4, "TRANSACTION ", 12);
+	return !strncasecmp(t, "RESET ", 6) || !strncasecmp(t, "SELECT pg_catalog.set_config(", 29) ||
+	       !strncasecmp(t, "SELECT set_config(", 18);
+}
+
+/*
+ * May this COPY load beside other COPYs, on the workers?  Not inside a
+ * transaction the script opened (the workers would not see its tables), and
+ * not once a trigger exists (foreign keys are triggers): rows would then be
+ * checked against tables still loading.  pg_dump and qbackup both create
+ * triggers and foreign keys after the data, so this is the usual case.
+ */
+static int copy_parallel(struct exec *x, bool *yes, struct qb_err *err)
+{
+	if (PQtransactionStatus(x->c) != PQTRANS_IDLE) {
+		*yes = false;
+		return QB_OK;
+	}
+	if (!x->data_checked) {
+		PGresult *r = pgc_query(x->c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger)", err);
+		if (!r)
+			return err->code;
+		x->data_parallel = PQgetvalue(r, 0, 0)[0] == 'f';
+		x->data_checked = true;
+		PQclear(r);
+		if (!x->data_parallel)
+			qb_log(QB_LOG_DEBUG, "triggers exist before the data: COPY blocks load one at a time");
+	}
+	*yes = x->data_parallel;
+	return QB_OK;
+}
+
+/* The data of a COPY on the workers: queued, loaded in the background. */
+static int queue_copy(struct exec *x, struct script *s, const struct qb_sql_item *head, struct qb_err *err)
+{
+	struct qb_sql_item it;
+	struct load_block *b = loader_block(x->load, head->text, head->line);
+	int rc;
+
+	if (!b)
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	while (!(rc = qb_sqlscan_next(s->scan, &it, err)) && it.kind == QB_SQL_COPY_DATA) {
+		if ((rc = loader_data(x->load, b, it.text, it.len, err)))
+			break;
+		exec_report(x, s, false);
+	}
+	if (!rc && it.kind != QB_SQL_COPY_END)
+		rc = qb_err_set(err, QB_EINTERNAL, "COPY data ended unexpectedly");
+	return rc;
+}
+
+/* The data of a COPY on the main connection (after a drain). */
 static int run_copy(struct exec *x, struct script *s, const struct qb_sql_item *head, struct qb_err *err)
 {
 	struct qb_sql_item it;
-	char *stmt = qb_strndup(head->text, head->len);
-	unsigned long line = head->line;
-	int rc;
+	struct load_block *b = loader_block(x->load, head->text, head->line);
+	int rc = b ? QB_OK : qb_err_set(err, QB_ENOMEM, "out of memory");
 	PGresult *r;
 
-	if (!stmt)
-		return qb_err_set(err, QB_ENOMEM, "out of memory");
-	while (!(rc = qb_sqlscan_next(s->scan, &it, err)) && it.kind == QB_SQL_COPY_DATA) {
+	while (!rc && !(rc = qb_sqlscan_next(s->scan, &it, err)) && it.kind == QB_SQL_COPY_DATA) {
 		if (PQputCopyData(x->c, it.text, (int)it.len) != 1) {
 			rc = pgc_fail(x->c, NULL, err, "COPY data could not be sent");
 			break;
@@ -262,15 +317,39 @@ static int run_copy(struct exec *x, struct script *s, const struct qb_sql_item *
 	r = PQgetResult(x->c);
 	if (!rc && (!r || PQresultStatus(r) != PGRES_COMMAND_OK)) {
 		char where[64];
-		snprintf(where, sizeof(where), "line %lu", line);
+		snprintf(where, sizeof(where), "line %lu", head->line);
 		rc = pgc_fail(x->c, r, err, where);
 	} else if (!rc) {
-		rc = add_rows(x, stmt, PQcmdTuples(r), err);
+		b->rows = strtoll(PQcmdTuples(r), NULL, 10);
 	}
 	PQclear(r);
 	while ((r = PQgetResult(x->c)))
 		PQclear(r);
-	free(stmt);
+	return rc;
+}
+
+/* One statement on the main connection, once the workers are idle. */
+static int run_statement(struct exec *x, struct script *s, const struct qb_sql_item *it, struct qb_err *err)
+{
+	int rc = loader_drain(x->load, err);
+	PGresult *r;
+
+	if (rc)
+		return rc;
+	x->data_checked = false;
+	r = PQexec(x->c, it->text);
+	if (r && PQresultStatus(r) == PGRES_COPY_IN) {
+		PQclear(r);
+		return run_copy(x, s, it, err);
+	}
+	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)) {
+		char where[64];
+		snprintf(where, sizeof(where), "line %lu", it->line);
+		rc = pgc_fail(x->c, r, err, where);
+	} else if (session_statement(it->text)) {
+		rc = loader_session(x->load, it->text, err);
+	}
+	PQclear(r);
 	return rc;
 }
 
@@ -285,28 +364,23 @@ static int run_script(struct exec *x, const char *path, struct qb_err *err)
 	x->p.bytes_total = 0;
 	while (!rc && !(rc = qb_sqlscan_next(s.scan, &it, err)) && it.kind != QB_SQL_EOF) {
 		enum script_meta meta;
-		PGresult *r;
+		bool parallel = false;
 		rc = script_policy(&it, &meta, err);
 		if (rc || it.kind == QB_SQL_META)
 			continue;  /* \connect: we restore into one database; \restrict: psql's own */
 		x->res->statements++;
 		x->p.items_done++;
-		r = PQexec(x->c, it.text);
-		if (r && PQresultStatus(r) == PGRES_COPY_IN) {
-			PQclear(r);
-			rc = run_copy(x, &s, &it, err);
-		} else if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)) {
-			char where[64];
-			snprintf(where, sizeof(where), "line %lu", it.line);
-			rc = pgc_fail(x->c, r, err, where);
-			PQclear(r);
-		} else {
-			PQclear(r);
-		}
+		if (it.copy_from_stdin && (rc = copy_parallel(x, &parallel, err)))
+			break;
+		rc = parallel ? queue_copy(x, &s, &it, err) : run_statement(x, &s, &it, err);
 		exec_report(x, &s, false);
 	}
+	if (!rc)
+		rc = loader_drain(x->load, err);
 	if (!rc && !script_complete(&s))
 		rc = qb_err_set(err, QB_ECORRUPT, "'%s' is truncated: the dump's end marker is missing", path);
+	if (!rc)
+		rc = collect_tables(x, err);
 	x->p.final = true;
 	if (!rc)
 		exec_report(x, &s, true);
@@ -367,77 +441,147 @@ out:
 	return rc;
 }
 
+/* The whole-file check, on its own thread while the scratch database is made. */
+struct check_job {
+	const char *path, *sha256;
+	pthread_t thread;
+	bool threaded;
+	struct qb_db_script_info info;
+	struct qb_err err;
+	int rc;
+};
+
+static void *check_main(void *arg)
+{
+	struct check_job *j = arg;
+
+	j->rc = qb_db_check_script(j->path, j->sha256, &j->info, &j->err);
+	return NULL;
+}
+
+static void check_start(struct check_job *j, const struct qb_db_restore_opts *opts)
+{
+	memset(j, 0, sizeof(*j));
+	j->path = opts->path;
+	j->sha256 = opts->expected_sha256;
+	if (opts->checked)
+		j->info = *opts->checked;
+	else if (!(j->threaded = pthread_create(&j->thread, NULL, check_main, j) == 0))
+		check_main(j);
+}
+
+static void check_wait(struct check_job *j)
+{
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	j->threaded = false;
+}
+
+/* Everything before the script runs: the target looked up, the scratch
+ * database made, the connections opened. */
+static int prepare(const struct qb_config *cfg, const struct qb_db_restore_opts *opts, long jobs,
+		   const struct qb_db_script_info *head, struct exec *x, struct target *t, char **scratch,
+		   char **previous, bool *created, PGconn **maint, struct qb_err *err)
+{
+	char *name = opts->target_db ? strdup(opts->target_db) : pgc_default_dbname(cfg);
+	char stamp[32], suffix[48];
+	int rc;
+
+	if (!name)
+		return qb_err_set(err, QB_ECONFIG, "no target database: set DATABASE_URL or use --target-db");
+	rc = maint_connect(cfg, maint, err);
+	if (!rc)
+		rc = load_target(*maint, name, t, err);
+	free(name);
+	if (rc)
+		return rc;
+	qb_stamp(time(NULL), stamp, sizeof(stamp));
+	snprintf(suffix, sizeof(suffix), "_qbrestore_%s", stamp);
+	*scratch = derived_name(t->name, suffix);
+	snprintf(suffix, sizeof(suffix), "_before_%s", stamp);
+	*previous = t->exists && !opts->drop_after ? derived_name(t->name, suffix) : NULL;
+	if (!*scratch || (t->exists && !opts->drop_after && !*previous))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	if (opts->drop_after) {
+		/* A restore test never touches NAME: it restores into the scratch copy only. */
+		t->exists = false;
+	}
+	rc = create_scratch(*maint, t, head, *scratch, err);
+	if (rc)
+		return rc;
+	qb_log(QB_LOG_DEBUG, "database \"%s\" created after %.2f s", *scratch, qb_seconds_since(&x->t0));
+	*created = true;
+	rc = copy_settings(*maint, t, *scratch, err);
+	if (!rc)
+		rc = pgc_connect(cfg, *scratch, &x->c, err);
+	if (rc)
+		return rc;
+	pgc_notices_to_log(x->c);
+	/* The data connections open while the schema is made. */
+	rc = loader_new(&x->load, cfg, *scratch, (int)jobs, err);
+	if (rc)
+		return rc;
+	/* The scratch database is dropped if anything fails, so its statements need
+	 * not wait for the disk one by one: the swap's commit makes it all durable
+	 * (WAL is flushed in order).  Index builds get room to sort in memory. */
+	{
+		const char *mem = qb_config_get(cfg, "RESTORE_MAINTENANCE_WORK_MEM", "256MB");
+		char *lit = pgc_literal(x->c, mem);
+		char *sql = lit ? qb_asprintf("SET synchronous_commit = off; SET maintenance_work_mem = %s", lit) : NULL;
+		rc = sql ? pgc_exec(x->c, sql, err) : qb_err_set(err, QB_ENOMEM, "out of memory");
+		free(sql);
+		free(lit);
+	}
+	return rc;
+}
+
 int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *opts,
 		  struct qb_db_restore_result *res, struct qb_err *err)
 {
-	struct qb_db_script_info info;
+	struct qb_db_script_info head;
+	struct check_job check;
 	struct target t = { 0 };
 	struct exec x;
 	PGconn *maint = NULL;
-	char *scratch = NULL, *previous = NULL, *name = NULL;
-	char stamp[32], suffix[48];
+	char *scratch = NULL, *previous = NULL;
 	bool created = false;
+	long jobs;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&x, 0, sizeof(x));
 	qb_clock_start(&x.t0);
-	if (opts->checked)
-		info = *opts->checked;
-	else if ((rc = qb_db_check_script(opts->path, opts->expected_sha256, &info, err)))
+	if ((rc = qb_config_get_long(cfg, "RESTORE_JOBS", 2, 1, LOADER_JOBS_MAX, &jobs, err)))
 		return rc;
-	name = opts->target_db ? strdup(opts->target_db) : pgc_default_dbname(cfg);
-	if (!name)
-		return qb_err_set(err, QB_ECONFIG, "no target database: set DATABASE_URL or use --target-db");
-	rc = maint_connect(cfg, &maint, err);
-	if (!rc)
-		rc = load_target(maint, name, &t, err);
-	if (rc)
-		goto out;
-	qb_stamp(time(NULL), stamp, sizeof(stamp));
-	snprintf(suffix, sizeof(suffix), "_qbrestore_%s", stamp);
-	scratch = derived_name(name, suffix);
-	snprintf(suffix, sizeof(suffix), "_before_%s", stamp);
-	previous = t.exists && !opts->drop_after ? derived_name(name, suffix) : NULL;
-	if (!scratch || (t.exists && !opts->drop_after && !previous)) {
-		rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+	if (opts->checked)
+		head = *opts->checked;
+	else if ((rc = script_head(opts->path, &head, err)))
+		return rc;
+	/* Nothing of the script runs before the whole file is checked; making
+	 * the empty database it will run in can go on meanwhile. */
+	check_start(&check, opts);
+	rc = prepare(cfg, opts, jobs, &head, &x, &t, &scratch, &previous, &created, &maint, err);
+	check_wait(&check);
+	if (check.rc) {
+		rc = check.rc;
+		*err = check.err;
 		goto out;
 	}
-	if (opts->drop_after) {
-		/* A restore test never touches NAME: it restores into the scratch copy only. */
-		t.exists = false;
-	}
-	qb_log(QB_LOG_DEBUG, "checked after %.2f s", qb_seconds_since(&x.t0));
-	rc = create_scratch(maint, &t, &info, scratch, err);
 	if (rc)
 		goto out;
-	qb_log(QB_LOG_DEBUG, "database \"%s\" created after %.2f s", scratch, qb_seconds_since(&x.t0));
-	created = true;
-	rc = copy_settings(maint, &t, scratch, err);
-	if (!rc)
-		rc = pgc_connect(cfg, scratch, &x.c, err);
-	if (rc)
-		goto out;
-	PQsetNoticeProcessor(x.c, notice_to_log, NULL);
-	/* The scratch database is dropped if anything fails, so its statements need
-	 * not wait for the disk one by one: the swap's commit makes it all durable
-	 * (WAL is flushed in order).  Index builds get room to sort in memory. */
-	if (!rc) {
-		const char *mem = qb_config_get(cfg, "RESTORE_MAINTENANCE_WORK_MEM", "256MB");
-		char *lit = pgc_literal(x.c, mem);
-		char *sql = lit ? qb_asprintf("SET synchronous_commit = off; SET maintenance_work_mem = %s", lit) : NULL;
-		rc = sql ? pgc_exec(x.c, sql, err) : qb_err_set(err, QB_ENOMEM, "out of memory");
-		free(sql);
-		free(lit);
-		if (rc)
-			goto out;
-	}
+	if (!opts->checked)
+		qb_log(QB_LOG_INFO, "%s: intact (%llu statements%s)", opts->path,
+		       (unsigned long long)check.info.statements,
+		       opts->expected_sha256 ? ", SHA-256 matches the manifest" : "");
+	qb_log(QB_LOG_DEBUG, "checked and ready after %.2f s", qb_seconds_since(&x.t0));
 	qb_log(QB_LOG_INFO, "restoring %s into a new database \"%s\"", opts->path, scratch);
 	x.res = res;
 	x.progress = opts->progress;
 	x.p.step = "restore";
-	x.p.items_total = info.statements;
+	x.p.items_total = check.info.statements;
 	rc = run_script(&x, opts->path, err);
+	loader_free(x.load);
+	x.load = NULL;
 	PQfinish(x.c);
 	x.c = NULL;
 	qb_log(QB_LOG_DEBUG, "script done after %.2f s", qb_seconds_since(&x.t0));
@@ -461,20 +605,20 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 		previous = NULL;
 	}
 out:
+	loader_free(x.load);
+	if (x.c)
+		PQfinish(x.c);
 	if (created) {
 		struct qb_err e2 = { 0 };
 		if (drop_db(maint, scratch, &e2))
 			qb_log(QB_LOG_WARN, "unable to drop the scratch database \"%s\": %s", scratch, e2.msg);
 	}
-	if (x.c)
-		PQfinish(x.c);
 	if (maint)
 		PQfinish(maint);
 	res->seconds = qb_seconds_since(&x.t0);
 	target_release(&t);
 	free(scratch);
 	free(previous);
-	free(name);
 	if (rc)
 		qb_db_restore_result_release(res);
 	return rc;

@@ -114,6 +114,17 @@ int script_open(struct script *s, const char *path, struct qb_err *err)
 	return rc;
 }
 
+int script_head(const char *path, struct qb_db_script_info *info, struct qb_err *err)
+{
+	struct script s;
+	int rc = script_open(&s, path, err);
+
+	if (!rc)
+		*info = s.info;
+	script_close(&s);
+	return rc;
+}
+
 bool script_complete(const struct script *s)
 {
 	size_t tl = sizeof(s->tail) - 1, ml = strlen(END_MARKER);

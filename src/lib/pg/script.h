@@ -26,6 +26,8 @@ struct script {
 enum script_meta { SCRIPT_META_NONE, SCRIPT_META_CONNECT, SCRIPT_META_IGNORE };
 
 int script_open(struct script *s, const char *path, struct qb_err *err);
+/* What the first bytes say (format, source database's encoding and locale). */
+int script_head(const char *path, struct qb_db_script_info *info, struct qb_err *err);
 /* After the last item: was the end marker seen (qbackup's dumps only). */
 bool script_complete(const struct script *s);
 void script_close(struct script *s);

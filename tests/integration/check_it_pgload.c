@@ -1,0 +1,263 @@
+/*
+ * check_it_pgload.c - the restore's data connections (src/lib/pg/load.c)
+ * against a real PostgreSQL: COPY blocks loaded on several connections
+ * must give the same rows, replay the script's session settings, and fall
+ * back to one connection wherever loading side by side would change what
+ * the script means (triggers and foreign keys before the data, a script's
+ * own transaction).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* qrestore with RESTORE_JOBS=jobs into a new database target; returns its status. */
+static int qrestore(char **out, const char *script, const char *target, int jobs)
+{
+	char *url = tu_pg_url("postgres");
+	int rc;
+
+	tu_pg_drop_db(target);
+	rc = tu_sh(out, "env -u PGPASSWORD RESTORE_JOBS=%d DATABASE_URL='%s' %s/qrestore --db '%s' --target-db %s --yes -v </dev/null",
+		   jobs, url, tu_env("QB_BUILD"), script, target);
+	free(url);
+	return rc;
+}
+
+static char *query(const char *db, const char *sql)
+{
+	char *out = NULL;
+
+	ck_assert_msg(tu_psql(db, sql, &out) == 0, "%s on %s: %s", sql, db, out);
+	return out;
+}
+
+static void assert_same(const char *a, const char *b, const char *sql)
+{
+	char *x = query(a, sql), *y = query(b, sql);
+
+	ck_assert_msg(!strcmp(x, y), "%s: %s has %s, %s has %s", sql, a, x, b, y);
+	free(x);
+	free(y);
+}
+
+static void assert_no_scratch(void)
+{
+	char *out = query("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE '%qbrestore%';");
+
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+}
+
+/* A script file in dir; caller frees the path. */
+static char *script(const char *dir, const char *name, const char *text, size_t len)
+{
+	char *path;
+
+	ck_assert_int_ge(asprintf(&path, "%s/%s", dir, name), 0);
+	ck_assert_int_eq(tu_write_file(path, text, len), 0);
+	return path;
+}
+
+/* Text of n COPY lines "i<TAB>PREFIXi" for a two-column table. */
+static char *copy_lines(int from, int n, const char *prefix)
+{
+	size_t cap = (size_t)n * (strlen(prefix) + 24) + 1, len = 0;
+	char *s = malloc(cap);
+
+	ck_assert_ptr_nonnull(s);
+	for (int i = from; i < from + n; i++)
+		len += (size_t)snprintf(s + len, cap - len, "%d\t%s%d\n", i, prefix, i);
+	return s;
+}
+
+START_TEST(many_connections_same_rows)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *url = tu_pg_url("qb_ld_src"), *path = NULL;
+	const char *rows = "SELECT count(*), md5(string_agg(d::text, ',' ORDER BY id)) FROM docs d;";
+	int rc;
+
+	/* About 12 MB of COPY data: a dozen pieces, shared by the connections. */
+	tu_pg_create_db("qb_ld_src");
+	ck_assert_int_eq(tu_psql("qb_ld_src",
+		"CREATE TABLE clients (id int PRIMARY KEY, name text);"
+		"INSERT INTO clients SELECT i, 'client ' || i FROM generate_series(1, 500) i;"
+		"CREATE TABLE docs (id int PRIMARY KEY, client int REFERENCES clients, body text, meta jsonb);"
+		"INSERT INTO docs SELECT i, 1 + i % 500, repeat(md5(i::text), 6) || E'\\ttab\\nline\\\\', "
+		"jsonb_build_object('n', i) FROM generate_series(1, 50000) i;"
+		"CREATE INDEX docs_client ON docs (client);"
+		"CREATE TABLE small (k text PRIMARY KEY); INSERT INTO small VALUES ('a'), ('b');", NULL), 0);
+	rc = tu_sh(&out, "env -u PGPASSWORD BACKUP_DIR='%s' DATABASE_URL='%s' %s/qbackup --type db </dev/null",
+		   dir, url, tu_env("QB_BUILD"));
+	ck_assert_msg(rc == 0, "qbackup: %s", out);
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "ls '%s'/db_*.sql.gz | head -1 | tr -d '\\n'", dir), 0);
+	path = out;
+	for (int jobs = 1; jobs <= 3; jobs += 2) {
+		rc = qrestore(&out, path, "qb_ld_dst", jobs);
+		ck_assert_msg(rc == 0, "qrestore with %d jobs: %s", jobs, out);
+		ck_assert_msg(strstr(out, "50502 rows") != NULL, "every row counted once: %s", out);
+		free(out);
+		assert_same("qb_ld_src", "qb_ld_dst", rows);
+		assert_same("qb_ld_src", "qb_ld_dst", "SELECT string_agg(k, ',' ORDER BY k) FROM small;");
+		assert_same("qb_ld_src", "qb_ld_dst",
+			    "SELECT string_agg(conname || ':' || convalidated, ',' ORDER BY conname) FROM pg_constraint "
+			    "WHERE conrelid = 'docs'::regclass;");
+	}
+	assert_no_scratch();
+	tu_pg_drop_db("qb_ld_dst");
+	tu_pg_drop_db("qb_ld_src");
+	free(path);
+	free(url);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(session_settings_replayed)
+{
+	/* LATIN1 data: a connection that missed the SET would refuse the byte 0xE9 as UTF-8. */
+	static const char text[] =
+		"SET client_encoding = 'LATIN1';\n"
+		"SET standard_conforming_strings = on;\n"
+		"SELECT pg_catalog.set_config('search_path', '', false);\n"
+		"CREATE TABLE public.t (a text);\n"
+		"COPY public.t (a) FROM stdin;\n"
+		"caf\xe9\n"
+		"na\xefve\n"
+		"\\.\n";
+	char *dir = tu_tmpdir(), *out = NULL, *path = script(dir, "latin1.sql", text, sizeof(text) - 1);
+	int rc = qrestore(&out, path, "qb_ld_enc", 2);
+
+	ck_assert_msg(rc == 0, "qrestore: %s", out);
+	free(out);
+	out = query("qb_ld_enc", "SELECT string_agg(a, ',' ORDER BY a) FROM t;");
+	ck_assert_str_eq(out, "café,naïve\n");
+	free(out);
+	tu_pg_drop_db("qb_ld_enc");
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(foreign_keys_before_data_load_in_order)
+{
+	/* The referencing table's rows are checked as they arrive: loaded beside
+	 * the parent's (not yet committed) rows they would fail. */
+	char *parent = copy_lines(1, 20000, "p"), *child = copy_lines(1, 20000, "");
+	char *dir = tu_tmpdir(), *out = NULL, *text, *path;
+	int rc;
+
+	ck_assert_int_ge(asprintf(&text,
+		"CREATE TABLE public.p (id int PRIMARY KEY, v text);\n"
+		"CREATE TABLE public.c (id int, p int REFERENCES public.p);\n"
+		"COPY public.p (id, v) FROM stdin;\n%s\\.\n"
+		"COPY public.c (id, p) FROM stdin;\n%s\\.\n", parent, child), 0);
+	path = script(dir, "fk.sql", text, strlen(text));
+	rc = qrestore(&out, path, "qb_ld_fk", 2);
+	ck_assert_msg(rc == 0, "qrestore: %s", out);
+	ck_assert_msg(strstr(out, "one at a time") != NULL, "says why: %s", out);
+	free(out);
+	out = query("qb_ld_fk", "SELECT count(*) FROM c JOIN p ON p.id = c.p;");
+	ck_assert_str_eq(out, "20000\n");
+	free(out);
+	tu_pg_drop_db("qb_ld_fk");
+	free(path);
+	free(text);
+	free(parent);
+	free(child);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(script_transaction_stays_on_one_connection)
+{
+	/* Other connections cannot see a table made in an open transaction. */
+	static const char text[] =
+		"BEGIN;\n"
+		"CREATE TABLE public.t (a int);\n"
+		"COPY public.t (a) FROM stdin;\n1\n2\n3\n\\.\n"
+		"COMMIT;\n";
+	char *dir = tu_tmpdir(), *out = NULL, *path = script(dir, "txn.sql", text, sizeof(text) - 1);
+	int rc = qrestore(&out, path, "qb_ld_txn", 2);
+
+	ck_assert_msg(rc == 0, "qrestore: %s", out);
+	free(out);
+	out = query("qb_ld_txn", "SELECT sum(a) FROM t;");
+	ck_assert_str_eq(out, "6\n");
+	free(out);
+	tu_pg_drop_db("qb_ld_txn");
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(bad_row_on_a_data_connection)
+{
+	/* Several pieces of good rows, then one that is not an integer. */
+	char *good = copy_lines(1, 60000, "some text to make the data larger than one piece, row ");
+	char *dir = tu_tmpdir(), *out = NULL, *text, *path, *url = tu_pg_url("postgres");
+	int rc;
+
+	ck_assert_int_ge(asprintf(&text,
+		"CREATE TABLE public.t (id int, v text);\n"
+		"COPY public.t (id, v) FROM stdin;\n%snot-a-number\tx\n\\.\n", good), 0);
+	path = script(dir, "bad.sql", text, strlen(text));
+	tu_pg_create_db("qb_ld_bad");
+	ck_assert_int_eq(tu_psql("qb_ld_bad", "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('untouched');", NULL), 0);
+	rc = tu_sh(&out, "env -u PGPASSWORD RESTORE_JOBS=2 DATABASE_URL='%s' %s/qrestore --db '%s' --target-db qb_ld_bad --yes </dev/null",
+		   url, tu_env("QB_BUILD"), path);
+	ck_assert_msg(rc != 0, "a bad row must fail the restore: %s", out);
+	ck_assert_msg(strstr(out, "line 2") && strstr(out, "not-a-number") && strstr(out, "unchanged"),
+		      "names the COPY's line, the value, and the untouched target: %s", out);
+	free(out);
+	out = query("qb_ld_bad", "SELECT v FROM marker;");
+	ck_assert_str_eq(out, "untouched\n");
+	free(out);
+	assert_no_scratch();
+	tu_pg_drop_db("qb_ld_bad");
+	free(path);
+	free(text);
+	free(good);
+	free(url);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(restore_jobs_checked)
+{
+	static const char text[] = "CREATE TABLE public.t (a int);\n";
+	char *dir = tu_tmpdir(), *out = NULL, *path = script(dir, "one.sql", text, sizeof(text) - 1);
+	int rc = qrestore(&out, path, "qb_ld_jobs", 0);
+
+	ck_assert_msg(rc == 3, "RESTORE_JOBS=0 is a configuration error (status 3), got %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "RESTORE_JOBS") != NULL, "names the key: %s", out);
+	free(out);
+	tu_pg_drop_db("qb_ld_jobs");
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+Suite *suite_it_pgload(void)
+{
+	Suite *s = suite_create("it_pgload");
+	TCase *tc = tcase_create("load");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, many_connections_same_rows);
+	tcase_add_test(tc, session_settings_replayed);
+	tcase_add_test(tc, foreign_keys_before_data_load_in_order);
+	tcase_add_test(tc, script_transaction_stays_on_one_connection);
+	tcase_add_test(tc, bad_row_on_a_data_connection);
+	tcase_add_test(tc, restore_jobs_checked);
+	suite_add_tcase(s, tc);
+	return s;
+}
