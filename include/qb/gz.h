@@ -16,6 +16,10 @@
  * qb_gzw_write or qb_gzw_finish (never from a worker).  A sink error stops
  * the writer and is returned by the next call.
  *
+ * Every member's header carries its length in an extra field ("QB"), which
+ * gzip, zlib and libdeflate skip, and which lets a reader inflate several
+ * members at once.
+ *
  * Reading: qb_gzr reads a gzip file of one or many members (or, when the
  * data does not start with the gzip magic, plain bytes unchanged), checks
  * every member's CRC-32 and length, and reports a truncated or corrupt
@@ -50,6 +54,10 @@ int qb_gzr_new(struct qb_gzr **out, int fd, struct qb_err *err);
 int qb_gzr_read(struct qb_gzr *r, void *p, size_t cap, size_t *got, struct qb_err *err);
 bool qb_gzr_is_gzip(const struct qb_gzr *r);
 uint64_t qb_gzr_bytes_in(const struct qb_gzr *r);   /* compressed bytes consumed */
+/* Inflate two members at a time, on a second thread, where the file's
+ * headers give each member's length (files written by qb_gzw).  For a
+ * reader that is the bottleneck; same results and errors either way. */
+void qb_gzr_parallel(struct qb_gzr *r);
 void qb_gzr_free(struct qb_gzr *r);
 
 /* Read a whole file through qb_gzr: QB_OK when it is intact gzip. */

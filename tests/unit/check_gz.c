@@ -545,6 +545,9 @@ END_TEST
  * read sizes that cross piece and member boundaries.
  */
 
+/* Readers ask for two members at a time (qb_gzr_parallel): set by loop tests. */
+static bool parallel_reads;
+
 /* One qb_gzw stream per block: ends[i] is where member i ends. */
 static void gz_members(struct qb_buf *out, const void *data, size_t n, size_t *ends,
 		       size_t max_ends)
@@ -609,6 +612,8 @@ static int gunzip_fd(int fd, const size_t *caps, size_t ncaps, uint64_t n_in,
 	qb_buf_init(out, (size_t)1 << 31);
 	ck_assert_int_eq(qb_gzr_new(&r, fd, err), QB_OK);
 	ck_assert(qb_gzr_is_gzip(r));
+	if (parallel_reads)
+		qb_gzr_parallel(r);
 	/* No ck_assert in the loop: Check records every one, and reads may be of one byte. */
 	while ((rc = qb_gzr_read(r, tmp, caps[i++ % ncaps], &got, err)) == QB_OK && got > 0) {
 		if (qb_buf_append(out, tmp, got, err) != QB_OK)
@@ -689,6 +694,7 @@ START_TEST(fast_then_zlib)
 	size_t zlen;
 	char *z;
 
+	parallel_reads = _i == 1;
 	gz_members(&za, ta, na, ends, 8);
 	gz_members(&zc, tc, nc, ends, 8);
 	ck_assert_int_eq(tu_write_file(pa, za.data, za.len), 0);
@@ -815,6 +821,7 @@ START_TEST(truncated_at_members)
 	struct qb_err err = {0};
 	struct qb_buf z, back;
 
+	parallel_reads = _i == 1;
 	gz_members(&z, text, n, ends, 8);
 	for (int how = 0; how < 2; how++) {
 		for (int m = 0; m < 3; m++) {
@@ -866,6 +873,7 @@ START_TEST(corrupt_fifth_member)
 	struct qb_buf z, back;
 	size_t at[4];
 
+	parallel_reads = _i == 1;
 	gz_members(&z, text, n, ends, 8);
 	at[0] = ends[3] + (ends[4] - ends[3]) / 2;      /* its deflate data */
 	at[1] = ends[4] - 6;                            /* its CRC-32 */
@@ -885,6 +893,100 @@ START_TEST(corrupt_fifth_member)
 	}
 	ck_assert_int_eq(gunzip_bytes(0, p, z.data, z.len, caps, 3, &back, &err), QB_OK);
 	assert_same(back.data, back.len, text, n);
+	qb_buf_release(&back);
+	qb_buf_release(&z);
+	tu_rm_rf(dir);
+	free(p);
+	free(dir);
+	free(text);
+}
+END_TEST
+
+/* Each member says its own length in an extra field that gzip skips. */
+START_TEST(member_length_field)
+{
+	size_t n = 3 * B + 5, pos = 0, members = 0;
+	char *text = gen_text(n, 41);
+	char *dir = tu_tmpdir(), *p = path_in(dir, "len.gz"), *out = NULL;
+	struct qb_buf z;
+
+	gz(&z, text, n, 6, 2, 0);
+	while (pos + 20 <= z.len) {
+		const unsigned char *m = (const unsigned char *)z.data + pos;
+		size_t len = (size_t)m[16] | (size_t)m[17] << 8 | (size_t)m[18] << 16 | (size_t)m[19] << 24;
+
+		ck_assert(m[0] == 0x1f && m[1] == 0x8b && m[3] == 0x04);
+		ck_assert(m[10] == 8 && m[11] == 0 && m[12] == 'Q' && m[13] == 'B' && m[14] == 4 && m[15] == 0);
+		ck_assert_uint_ge(len, 28);
+		pos += len;
+		members++;
+	}
+	ck_assert_uint_eq(pos, z.len);
+	ck_assert_uint_eq(members, 4);
+	ck_assert_int_eq(tu_write_file(p, z.data, z.len), 0);
+	ck_assert_msg(tu_sh(&out, "gzip -t '%s'", p) == 0, "gzip refuses the file: %s", out);
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "gzip -dc '%s' | wc -c", p), 0);
+	ck_assert_uint_eq(strtoull(out, NULL, 10), n);
+	free(out);
+	qb_buf_release(&z);
+	tu_rm_rf(dir);
+	free(p);
+	free(dir);
+	free(text);
+}
+END_TEST
+
+/* A wrong length in a header costs the parallel reader its head start, nothing else. */
+START_TEST(parallel_wrong_length_field)
+{
+	size_t n = 6 * B - 11, ends[8];
+	char *text = gen_text(n, 43);
+	char *dir = tu_tmpdir(), *p = path_in(dir, "lie.gz");
+	const size_t caps[] = { 1 << 20, B };
+	struct qb_err err = {0};
+	struct qb_buf z, back;
+	unsigned char *b;
+
+	gz_members(&z, text, n, ends, 8);
+	b = (unsigned char *)z.data;
+	b[16] ^= 1;                                     /* member 0: one byte off */
+	b[ends[1] + 19] = 0x7f;                         /* member 2: far too long */
+	b[ends[3] + 16] = 0;                            /* member 4: too short to be one */
+	b[ends[3] + 17] = 0;
+	b[ends[3] + 18] = 0;
+	b[ends[3] + 19] = 0;
+	parallel_reads = true;
+	for (int how = 0; how < 2; how++) {
+		ck_assert_int_eq(gunzip_bytes(how, p, z.data, z.len, caps, 2, &back, &err), QB_OK);
+		assert_same(back.data, back.len, text, n);
+		qb_buf_release(&back);
+	}
+	qb_buf_release(&z);
+	tu_rm_rf(dir);
+	free(p);
+	free(dir);
+	free(text);
+}
+END_TEST
+
+/* Damage in a member inflated on the second thread: found, and worded, as ever. */
+START_TEST(parallel_corrupt_second_of_pair)
+{
+	size_t n = 4 * B, ends[8];
+	char *text = gen_text(n, 47);
+	char *dir = tu_tmpdir(), *p = path_in(dir, "pair.gz");
+	const size_t caps[] = { 1 << 20 };
+	struct qb_err err = {0};
+	struct qb_buf z, back;
+
+	gz_members(&z, text, n, ends, 8);
+	((unsigned char *)z.data)[ends[0] + (ends[1] - ends[0]) / 2] ^= 0x10;
+	parallel_reads = true;
+	ck_assert_int_eq(gunzip_bytes(0, p, z.data, z.len, caps, 1, &back, &err), QB_ECORRUPT);
+	ck_assert_msg(strstr(err.msg, "corrupt"), "%s", err.msg);
+	ck_assert_uint_ge(back.len, B);
+	ck_assert(memcmp(back.data, text, B) == 0);
 	qb_buf_release(&back);
 	qb_buf_release(&z);
 	tu_rm_rf(dir);
@@ -917,26 +1019,27 @@ START_TEST(header_crc)
 	unsigned char *h;
 	uint32_t crc;
 
+	/* The header CRC goes after the 20 bytes of header and extra field. */
 	gz(&z, text, 100000, 6, 1, 0);
 	h = malloc(z.len + 2);
 	ck_assert_ptr_nonnull(h);
-	memcpy(h, z.data, 10);
-	memcpy(h + 12, (char *)z.data + 10, z.len - 10);
+	memcpy(h, z.data, 20);
+	memcpy(h + 22, (char *)z.data + 20, z.len - 20);
 	h[3] |= 0x02;
-	crc = crc32_of(h, 10);
-	h[10] = (unsigned char)crc;
-	h[11] = (unsigned char)(crc >> 8);
+	crc = crc32_of(h, 20);
+	h[20] = (unsigned char)crc;
+	h[21] = (unsigned char)(crc >> 8);
 	for (int how = 0; how < 2; how++) {
 		ck_assert_msg(gunzip_bytes(how, p, h, z.len + 2, caps, 1, &back, &err) == QB_OK,
 			      "%s", err.msg);
 		assert_same(back.data, back.len, text, 100000);
 		qb_buf_release(&back);
-		h[11] ^= 1;
+		h[21] ^= 1;
 		ck_assert_int_eq(gunzip_bytes(how, p, h, z.len + 2, caps, 1, &back, &err),
 				 QB_ECORRUPT);
 		ck_assert_msg(strstr(err.msg, "corrupt"), "%s", err.msg);
 		qb_buf_release(&back);
-		h[11] ^= 1;
+		h[21] ^= 1;
 	}
 	free(h);
 	qb_buf_release(&z);
@@ -1091,10 +1194,13 @@ Suite *suite_gz(void)
 	tcase_add_test(tr, reads_from_short_reads);
 	tcase_add_test(tr, plain_passthrough);
 	tcase_add_test(tr, truncated_and_corrupt);
-	tcase_add_test(tr, fast_then_zlib);
+	tcase_add_loop_test(tr, fast_then_zlib, 0, 2);
 	tcase_add_test(tr, fast_covers_qb_gzw);
-	tcase_add_test(tr, truncated_at_members);
-	tcase_add_test(tr, corrupt_fifth_member);
+	tcase_add_loop_test(tr, truncated_at_members, 0, 2);
+	tcase_add_loop_test(tr, corrupt_fifth_member, 0, 2);
+	tcase_add_test(tr, member_length_field);
+	tcase_add_test(tr, parallel_wrong_length_field);
+	tcase_add_test(tr, parallel_corrupt_second_of_pair);
 	tcase_add_test(tr, header_crc);
 	tcase_add_test(tr, free_while_reading);
 	suite_add_tcase(s, tw);

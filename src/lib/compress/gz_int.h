@@ -32,6 +32,9 @@ int gzdec_new(struct gzdec **out, int fd, const void *head, size_t n, struct qb_
  * verified.  After an error, the decoder may only be freed.
  */
 int gzdec_next(struct gzdec *d, unsigned char *out, size_t cap, size_t *len, struct qb_err *err);
+/* Inflate the member after each one on a second thread when qb_gzw's
+ * headers make it possible (for a reader whose caller is not the bottleneck). */
+void gzdec_parallel(struct gzdec *d, bool on);
 /* zlib has taken over: pieces of any size, straight into the caller's buffer. */
 bool gzdec_streaming(const struct gzdec *d);
 /* Compressed bytes consumed so far: those of the pieces given back. */

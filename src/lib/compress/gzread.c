@@ -7,10 +7,10 @@
  * for a whole piece, or any read once zlib streams, is decoded straight into
  * the caller's buffer; other reads are served from a piece kept here.
  *
- * No thread decodes ahead: the callers (the dump check and restore passes,
- * the tar reader) do little with each piece beside decoding it, and a second
- * thread measured slower on two cores, the copy between them costing more
- * than the overlap saved.
+ * No thread decodes ahead by default: the restore pass and the tar reader
+ * share the machine with a busier consumer (the database server, the disk),
+ * and a second thread measured slower there.  A reader that is itself the
+ * bottleneck (the dump's check pass) asks for qb_gzr_parallel().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +85,12 @@ int qb_gzr_new(struct qb_gzr **out, int fd, struct qb_err *err)
 out:
 	qb_gzr_free(r);
 	return rc;
+}
+
+void qb_gzr_parallel(struct qb_gzr *r)
+{
+	if (r->dec)
+		gzdec_parallel(r->dec, true);
 }
 
 static int read_plain(struct qb_gzr *r, unsigned char *p, size_t cap, size_t *got)

@@ -11,10 +11,17 @@
  * to zlib, starting again at that member's first byte and streaming to the
  * end of the file: zlib handles members of any size, and it decides, with
  * the same messages as ever, what is truncated and what is corrupt.
+ *
+ * In parallel mode (gzdec_parallel) a member whose header gives its length
+ * (qb_gzw's "QB" extra field) lets the next member, when it is already
+ * buffered, be inflated on a second thread at the same time; it is handed
+ * out at the next call.  A member that thread cannot inflate is simply
+ * decoded again here, so errors are found and worded the same way.
  */
 #include <errno.h>
 #include <libdeflate.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +39,18 @@
 /* Room to read big pieces past the part kept: memmove stays small beside inflate. */
 #define IN_CAP ((size_t)2 * QB_GZ_BLOCK)
 #define GZIP_FHCRC 0x02
+#define GZIP_FEXTRA 0x04
+
+/* The member after the one being decoded, inflated on a second thread. */
+struct ahead {
+	bool active;                /* a thread runs (or ran) and is not joined */
+	pthread_t thread;
+	struct libdeflate_decompressor *ld;
+	unsigned char *in, *out;
+	size_t offset;              /* where it starts, after the member being decoded */
+	size_t in_len, used, n;
+	bool ok;
+};
 
 struct gzdec {
 	int fd;
@@ -43,6 +62,8 @@ struct gzdec {
 	bool zinit, in_member;
 	z_stream zs;
 	uint64_t bytes_in, fast_members;
+	bool parallel;
+	struct ahead ah;
 };
 
 int gzdec_new(struct gzdec **out, int fd, const void *head, size_t n, struct qb_err *err)
@@ -150,6 +171,80 @@ static int next_slow(struct gzdec *d, unsigned char *out, size_t cap, size_t *le
 	return QB_OK;
 }
 
+/* The length a qb_gzw member's header gives itself, or 0. */
+static size_t member_length(const unsigned char *p, size_t avail)
+{
+	size_t n;
+
+	if (avail < 20 || p[0] != 0x1f || p[1] != 0x8b || p[2] != 8 || p[3] != GZIP_FEXTRA ||
+	    p[10] != 8 || p[11] != 0 || p[12] != 'Q' || p[13] != 'B' || p[14] != 4 || p[15] != 0)
+		return 0;
+	n = (size_t)p[16] | (size_t)p[17] << 8 | (size_t)p[18] << 16 | (size_t)p[19] << 24;
+	return n >= 28 ? n : 0;
+}
+
+static void *ahead_main(void *arg)
+{
+	struct ahead *a = arg;
+
+	a->ok = libdeflate_gzip_decompress_ex(a->ld, a->in, a->in_len, a->out, GZDEC_OUT_MIN,
+					      &a->used, &a->n) == LIBDEFLATE_SUCCESS && a->used == a->in_len;
+	return NULL;
+}
+
+/* Start inflating the member after the one at d->pos, if both say their length. */
+static void ahead_start(struct gzdec *d)
+{
+	struct ahead *a = &d->ah;
+	size_t avail = d->len - d->pos, first = member_length(d->in + d->pos, avail), second;
+
+	if (!first || first >= avail)
+		return;
+	second = member_length(d->in + d->pos + first, avail - first);
+	if (!second || second > avail - first)
+		return;
+	if (!a->ld && !(a->ld = libdeflate_alloc_decompressor()))
+		return;
+	if (!a->in && !(a->in = malloc(IN_CAP)))
+		return;
+	if (!a->out && !(a->out = malloc(GZDEC_OUT_MIN)))
+		return;
+	memcpy(a->in, d->in + d->pos + first, second);
+	a->offset = first;
+	a->in_len = second;
+	a->active = pthread_create(&a->thread, NULL, ahead_main, a) == 0;
+}
+
+static void ahead_drop(struct ahead *a)
+{
+	if (a->active)
+		pthread_join(a->thread, NULL);
+	a->active = false;
+}
+
+/* The member inflated ahead, if it succeeded: given out as the next piece. */
+static bool ahead_take(struct gzdec *d, unsigned char *out, size_t *len)
+{
+	struct ahead *a = &d->ah;
+
+	if (!a->active)
+		return false;
+	ahead_drop(a);
+	if (!a->ok)
+		return false;   /* decoded again by the caller, which words the error */
+	memcpy(out, a->out, a->n);
+	d->pos += a->used;
+	d->bytes_in += a->used;
+	d->fast_members++;
+	*len = a->n;
+	return true;
+}
+
+void gzdec_parallel(struct gzdec *d, bool on)
+{
+	d->parallel = on;
+}
+
 int gzdec_next(struct gzdec *d, unsigned char *out, size_t cap, size_t *len, struct qb_err *err)
 {
 	*len = 0;
@@ -158,17 +253,29 @@ int gzdec_next(struct gzdec *d, unsigned char *out, size_t cap, size_t *len, str
 	while (!d->slow) {
 		size_t used = 0, n = 0;
 
+		if (ahead_take(d, out, &n)) {
+			if (n > 0) {
+				*len = n;
+				return QB_OK;
+			}
+			continue;
+		}
 		if (d->len - d->pos < FAST_IN_MIN && !d->eof && fill(d, FAST_IN_MIN, err) != QB_OK)
 			return err->code;
 		if (d->pos == d->len)
 			return QB_OK;       /* the end, after a whole member */
+		if (d->parallel)
+			ahead_start(d);
 		/* libdeflate skips a header CRC; zlib checks it. */
 		if (d->len - d->pos < 4 || (d->in[d->pos + 3] & GZIP_FHCRC) ||
 		    libdeflate_gzip_decompress_ex(d->ld, d->in + d->pos, d->len - d->pos, out,
 						  GZDEC_OUT_MIN, &used, &n) != LIBDEFLATE_SUCCESS) {
+			ahead_drop(&d->ah);
 			d->slow = true;
 			break;
 		}
+		if (d->ah.active && used != d->ah.offset)
+			ahead_drop(&d->ah);   /* the header's length was wrong: not the next member */
 		d->pos += used;
 		d->bytes_in += used;
 		d->fast_members++;
@@ -202,6 +309,10 @@ void gzdec_free(struct gzdec *d)
 {
 	if (!d)
 		return;
+	ahead_drop(&d->ah);
+	libdeflate_free_decompressor(d->ah.ld);
+	free(d->ah.in);
+	free(d->ah.out);
 	if (d->zinit)
 		inflateEnd(&d->zs);
 	libdeflate_free_decompressor(d->ld);

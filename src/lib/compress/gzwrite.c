@@ -5,6 +5,11 @@
  * independent gzip members; the caller writes finished members in ring order.
  * Ring positions only grow: head <= next <= tail, where [head, tail) are
  * submitted and not yet written, and [next, tail) still wait for a worker.
+ *
+ * Each member's header carries its own length in an extra field (subfield
+ * "QB", like BGZF's "BC"): a reader can find the next member without
+ * inflating this one, and so inflate several at once (gzread_fast.c).
+ * gzip, zlib and libdeflate skip extra fields; the file stays plain gzip.
  */
 #include <libdeflate.h>
 #include <pthread.h>
@@ -27,6 +32,10 @@ struct slot {
 	size_t in_len, out_len;
 	enum slot_state state;
 };
+
+/* FLG.FEXTRA, XLEN (2), SI1 SI2 'Q' 'B', LEN (2), the member's length (4). */
+#define GZIP_FEXTRA 0x04
+#define MEMBER_EXTRA 10
 
 struct worker {
 	struct qb_gzw *w;
@@ -53,6 +62,35 @@ struct qb_gzw {
 	uint64_t bytes_in, bytes_out;
 };
 
+static void put_le(unsigned char *p, uint32_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/*
+ * One member with its length in the header: libdeflate writes a plain
+ * member MEMBER_EXTRA bytes in, its 10-byte header moves to the front, and
+ * the extra field fills the gap.  0 means "did not fit", impossible with
+ * the bound; the caller checks.
+ */
+static size_t compress_member(struct libdeflate_compressor *c, const void *in, size_t n,
+			      unsigned char *out, size_t cap)
+{
+	size_t len = libdeflate_gzip_compress(c, in, n, out + MEMBER_EXTRA, cap - MEMBER_EXTRA);
+
+	if (len == 0 || len + MEMBER_EXTRA > UINT32_MAX)
+		return 0;
+	memmove(out, out + MEMBER_EXTRA, 10);
+	out[3] |= GZIP_FEXTRA;
+	put_le(out + 10, 8, 2);
+	out[12] = 'Q';
+	out[13] = 'B';
+	put_le(out + 14, 4, 2);
+	put_le(out + 16, (uint32_t)(len + MEMBER_EXTRA), 4);
+	return len + MEMBER_EXTRA;
+}
+
 static void *work(void *arg)
 {
 	struct worker *k = arg;
@@ -68,8 +106,7 @@ static void *work(void *arg)
 			break;
 		s = &w->slots[w->next++ % w->nslots];
 		pthread_mutex_unlock(&w->mu);
-		/* 0 means "did not fit", impossible with the bound; the caller checks. */
-		s->out_len = libdeflate_gzip_compress(k->c, s->in, s->in_len, s->out, w->out_cap);
+		s->out_len = compress_member(k->c, s->in, s->in_len, s->out, w->out_cap);
 		pthread_mutex_lock(&w->mu);
 		s->state = SLOT_DONE;
 		pthread_cond_signal(&w->done_cv);
@@ -221,7 +258,7 @@ int qb_gzw_new(struct qb_gzw **out, qb_sink_fn sink, void *ud, int level, int th
 			goto out;
 		}
 	}
-	w->out_cap = libdeflate_gzip_compress_bound(w->workers[0].c, w->block);
+	w->out_cap = libdeflate_gzip_compress_bound(w->workers[0].c, w->block) + MEMBER_EXTRA;
 	for (int i = 0; i < w->nworkers; i++) {
 		int e = pthread_create(&w->workers[i].tid, NULL, work, &w->workers[i]);
 

@@ -220,6 +220,8 @@ int qb_db_check_script(const char *path, const char *expected_sha256,
 	if (!hashing)
 		hash_main(&hj);
 	rc = script_open(&s, path, err);
+	if (!rc)
+		qb_gzr_parallel(s.gz);  /* nothing else to do here: inflate on both cores */
 	if (rc) {
 		if (hashing)
 			pthread_join(hj.thread, NULL);
