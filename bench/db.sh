@@ -55,6 +55,7 @@ for r in $(seq 1 "$runs"); do
 	checkpoint
 	t0=$(now); DATABASE_URL="$url/bench" "$build/qrestore" --db "$ours" --target-db r_qr --yes -q >/dev/null; t1=$(now)
 	calc "$t1 - $t0" >> "$work/t_qrestore"
+	echo "restore run $r: psql $(tail -n 1 "$work/t_psql") s, qrestore $(tail -n 1 "$work/t_qrestore") s" >&2
 done
 pd=$(median < "$work/t_pgdump"); qd=$(median < "$work/t_qbackup")
 ps=$(median < "$work/t_psql"); qr=$(median < "$work/t_qrestore")

@@ -230,6 +230,52 @@ START_TEST(bad_row_on_a_data_connection)
 }
 END_TEST
 
+START_TEST(index_builds_side_by_side)
+{
+	/* Consecutive index builds run on the data connections; a failing one
+	 * (a unique index over duplicates) fails the restore and names its line. */
+	static const char good[] =
+		"CREATE TABLE public.a (x int, y text);\n"
+		"CREATE TABLE public.b (x int);\n"
+		"COPY public.a (x, y) FROM stdin;\n1\tone\n2\ttwo\n3\tthree\n\\.\n"
+		"COPY public.b (x) FROM stdin;\n5\n6\n\\.\n"
+		"CREATE INDEX a_x ON public.a USING btree (x);\n"
+		"CREATE UNIQUE INDEX a_y ON public.a USING btree (y);\n"
+		"CREATE INDEX a_xy ON public.a USING btree (x, y) WHERE (x > 1);\n"
+		"CREATE INDEX b_x ON public.b USING btree ((x + 1));\n"
+		"COMMENT ON INDEX public.a_x IS 'made beside the others';\n";
+	static const char bad[] =
+		"CREATE TABLE public.t (a int);\n"
+		"COPY public.t (a) FROM stdin;\n1\n1\n\\.\n"
+		"CREATE INDEX t_a ON public.t USING btree (a);\n"
+		"CREATE UNIQUE INDEX t_u ON public.t USING btree (a);\n"
+		"CREATE INDEX t_b ON public.t USING btree ((a + 1));\n";
+	char *dir = tu_tmpdir(), *out = NULL;
+	char *pg = script(dir, "good.sql", good, sizeof(good) - 1), *pb = script(dir, "bad.sql", bad, sizeof(bad) - 1);
+	int rc = qrestore(&out, pg, "qb_ld_idx", 2);
+
+	ck_assert_msg(rc == 0, "qrestore: %s", out);
+	free(out);
+	out = query("qb_ld_idx", "SELECT string_agg(c.relname || ':' || i.indisvalid, ',' ORDER BY c.relname) "
+		    "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = 'public'::regnamespace;");
+	ck_assert_str_eq(out, "a_x:true,a_xy:true,a_y:true,b_x:true\n");
+	free(out);
+	out = query("qb_ld_idx", "SELECT obj_description('public.a_x'::regclass, 'pg_class');");
+	ck_assert_str_eq(out, "made beside the others\n");
+	free(out);
+	rc = qrestore(&out, pb, "qb_ld_idx2", 2);
+	ck_assert_msg(rc != 0, "a unique index over duplicates must fail: %s", out);
+	ck_assert_msg(strstr(out, "line 7") && strstr(out, "t_u"), "names the statement: %s", out);
+	free(out);
+	assert_no_scratch();
+	tu_pg_drop_db("qb_ld_idx");
+	free(pg);
+	free(pb);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(restore_jobs_checked)
 {
 	static const char text[] = "CREATE TABLE public.t (a int);\n";
@@ -257,6 +303,7 @@ Suite *suite_it_pgload(void)
 	tcase_add_test(tc, foreign_keys_before_data_load_in_order);
 	tcase_add_test(tc, script_transaction_stays_on_one_connection);
 	tcase_add_test(tc, bad_row_on_a_data_connection);
+	tcase_add_test(tc, index_builds_side_by_side);
 	tcase_add_test(tc, restore_jobs_checked);
 	suite_add_tcase(s, tc);
 	return s;

@@ -25,9 +25,11 @@
 /* Queued and not yet taken by a worker: the scanner hands out about 1 MiB. */
 #define QUEUE_MAX ((size_t)8 << 20)
 
+/* Lines of a COPY block's data, or (b NULL) a statement to run. */
 struct piece {
 	struct piece *next;
 	struct load_block *b;
+	unsigned long line;
 	size_t len;
 	char data[];
 };
@@ -141,10 +143,32 @@ static int copy_start(struct worker *w, struct load_block *b, struct qb_err *err
 	return QB_OK;
 }
 
+static int run_statement(struct worker *w, const struct piece *p, struct qb_err *err)
+{
+	int rc = w->open ? copy_finish(w, false, err) : QB_OK;
+	PGresult *r;
+
+	if (!rc)
+		rc = replay_session(w, err);
+	if (rc)
+		return rc;
+	r = PQexec(w->c, p->data);
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		char where[64];
+		snprintf(where, sizeof(where), "line %lu", p->line);
+		rc = pgc_fail(w->c, r, err, where);
+	}
+	PQclear(r);
+	discard_results(w->c);
+	return rc;
+}
+
 static int put(struct worker *w, const struct piece *p, struct qb_err *err)
 {
 	int rc = QB_OK;
 
+	if (!p->b)
+		return run_statement(w, p, err);
 	if (w->open && w->open != p->b)
 		rc = copy_finish(w, false, err);
 	if (!rc && !w->open)
@@ -304,17 +328,20 @@ struct load_block *loader_block(struct loader *l, const char *stmt, unsigned lon
 	return b;
 }
 
-int loader_data(struct loader *l, struct load_block *b, const char *p, size_t n, struct qb_err *err)
+static int enqueue(struct loader *l, struct load_block *b, unsigned long line, const char *p, size_t n,
+		   struct qb_err *err)
 {
-	struct piece *pc = malloc(sizeof(*pc) + n);
+	struct piece *pc = malloc(sizeof(*pc) + n + 1);
 	int rc;
 
 	if (!pc)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	pc->next = NULL;
 	pc->b = b;
+	pc->line = line;
 	pc->len = n;
 	memcpy(pc->data, p, n);
+	pc->data[n] = '\0';
 	pthread_mutex_lock(&l->mu);
 	while (l->queued >= QUEUE_MAX && !l->rc)
 		pthread_cond_wait(&l->room, &l->mu);
@@ -333,6 +360,16 @@ int loader_data(struct loader *l, struct load_block *b, const char *p, size_t n,
 	}
 	pthread_mutex_unlock(&l->mu);
 	return rc;
+}
+
+int loader_data(struct loader *l, struct load_block *b, const char *p, size_t n, struct qb_err *err)
+{
+	return enqueue(l, b, b->line, p, n, err);
+}
+
+int loader_statement(struct loader *l, const char *stmt, unsigned long line, struct qb_err *err)
+{
+	return enqueue(l, NULL, line, stmt, strlen(stmt), err);
 }
 
 int loader_drain(struct loader *l, struct qb_err *err)

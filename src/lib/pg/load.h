@@ -13,6 +13,7 @@
  *	b = loader_block(l, "COPY t (a) FROM stdin;", line);
  *	loader_data(l, b, lines, n, &err); ...
  *	loader_drain(l, &err);                       before any other statement
+ *	loader_statement(l, "CREATE INDEX ...", line, &err);  index builds side by side
  *	loader_free(l);
  */
 #ifndef QB_PG_LOAD_H
@@ -45,6 +46,10 @@ int loader_session(struct loader *l, const char *stmt, struct qb_err *err);
 struct load_block *loader_block(struct loader *l, const char *stmt, unsigned long line);
 /* Queue whole lines of b's data (copied).  Returns the first worker's error, if any. */
 int loader_data(struct loader *l, struct load_block *b, const char *p, size_t n, struct qb_err *err);
+/* Queue a statement for the next free worker, which ends its COPY first.
+ * For statements that may run beside each other and beside nothing else
+ * (index builds), between drains. */
+int loader_statement(struct loader *l, const char *stmt, unsigned long line, struct qb_err *err);
 /* Wait until every queued line is loaded and every COPY committed. */
 int loader_drain(struct loader *l, struct qb_err *err);
 /* The blocks, in the order they were made. */

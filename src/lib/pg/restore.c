@@ -178,6 +178,7 @@ struct exec {
 	PGconn *c;
 	struct loader *load;
 	bool data_checked, data_parallel;  /* may COPY data go to the workers now */
+	bool index_run;                    /* index builds are running on the workers */
 	struct qb_db_restore_result *res;
 	const struct qb_progress_cb *progress;
 	struct qb_progress p;
@@ -277,6 +278,22 @@ static int copy_parallel(struct exec *x, bool *yes, struct qb_err *err)
 	return QB_OK;
 }
 
+/*
+ * "CREATE [UNIQUE] INDEX name ON ..." (not CONCURRENTLY, which cannot run
+ * in the way we run it anyway): builds of indexes that follow each other in
+ * the script are independent, and each only takes a SHARE lock on its
+ * table, so they run side by side on the workers.
+ */
+static bool index_build(const char *t)
+{
+	if (strncasecmp(t, "CREATE ", 7))
+		return false;
+	t += 7;
+	if (!strncasecmp(t, "UNIQUE ", 7))
+		t += 7;
+	return !strncasecmp(t, "INDEX ", 6) && strncasecmp(t + 6, "CONCURRENTLY ", 13);
+}
+
 /* The data of a COPY on the workers: queued, loaded in the background. */
 static int queue_copy(struct exec *x, struct script *s, const struct qb_sql_item *head, struct qb_err *err)
 {
@@ -370,7 +387,20 @@ static int run_script(struct exec *x, const char *path, struct qb_err *err)
 			continue;  /* \connect: we restore into one database; \restrict: psql's own */
 		x->res->statements++;
 		x->p.items_done++;
-		if (it.copy_from_stdin && (rc = copy_parallel(x, &parallel, err)))
+		if (index_build(it.text) && PQtransactionStatus(x->c) == PQTRANS_IDLE) {
+			/* The first of a run waits for the data before it. */
+			if (!x->index_run && !(rc = loader_drain(x->load, err)))
+				x->index_run = true;
+			if (!rc)
+				rc = loader_statement(x->load, it.text, it.line, err);
+			exec_report(x, &s, false);
+			continue;
+		}
+		if (x->index_run && !(rc = loader_drain(x->load, err)))
+			x->index_run = false;  /* anything else waits for the builds */
+		if (!rc && it.copy_from_stdin)
+			rc = copy_parallel(x, &parallel, err);
+		if (rc)
 			break;
 		rc = parallel ? queue_copy(x, &s, &it, err) : run_statement(x, &s, &it, err);
 		exec_report(x, &s, false);
@@ -407,6 +437,27 @@ static int open_connections(PGconn *c, const char *name, bool terminate, struct 
 	return rc;
 }
 
+/*
+ * The restore's own connections to the scratch database are closed, but
+ * their server processes take a moment to exit, and ALTER DATABASE RENAME
+ * would then sleep a tenth of a second before looking again: wait for them
+ * here, briefly, in smaller steps.
+ */
+static void wait_disconnected(PGconn *c, const char *name)
+{
+	const char *params[1] = { name };
+
+	for (int i = 0; i < 500; i++) {
+		PGresult *r = PQexecParams(c, "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1",
+					   1, NULL, params, NULL, NULL, 0);
+		bool gone = r && PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "0");
+		PQclear(r);
+		if (gone)
+			return;
+		nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
+	}
+}
+
 static int swap(PGconn *c, const struct target *t, const char *scratch, const char *previous,
 		bool terminate, struct qb_err *err)
 {
@@ -422,6 +473,7 @@ static int swap(PGconn *c, const struct target *t, const char *scratch, const ch
 	rc = t->exists ? open_connections(c, t->name, terminate, err) : QB_OK;
 	if (rc)
 		goto out;
+	wait_disconnected(c, scratch);
 	if (t->exists)
 		sql = qb_asprintf("BEGIN; ALTER DATABASE %s RENAME TO %s; ALTER DATABASE %s RENAME TO %s; COMMIT",
 				  qt, qp, qs, qt);
@@ -523,12 +575,16 @@ static int prepare(const struct qb_config *cfg, const struct qb_db_restore_opts 
 		return rc;
 	/* The scratch database is dropped if anything fails, so its statements need
 	 * not wait for the disk one by one: the swap's commit makes it all durable
-	 * (WAL is flushed in order).  Index builds get room to sort in memory. */
-	{
+	 * (WAL is flushed in order).  Index builds (on every connection) get room
+	 * to sort in memory. */
+	rc = pgc_exec(x->c, "SET synchronous_commit = off", err);
+	if (!rc) {
 		const char *mem = qb_config_get(cfg, "RESTORE_MAINTENANCE_WORK_MEM", "256MB");
 		char *lit = pgc_literal(x->c, mem);
-		char *sql = lit ? qb_asprintf("SET synchronous_commit = off; SET maintenance_work_mem = %s", lit) : NULL;
+		char *sql = lit ? qb_asprintf("SET maintenance_work_mem = %s", lit) : NULL;
 		rc = sql ? pgc_exec(x->c, sql, err) : qb_err_set(err, QB_ENOMEM, "out of memory");
+		if (!rc)
+			rc = loader_session(x->load, sql, err);
 		free(sql);
 		free(lit);
 	}
