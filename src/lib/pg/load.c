@@ -10,11 +10,15 @@
  * new block.  A drain ends every COPY (each one commits: the scratch
  * database is dropped on any failure, so partial commits are harmless).
  *
- * Rules the caller keeps (restore.c): any statement other than COPY data
- * runs only after loader_drain(); session statements are recorded with
- * loader_session() so that workers replay them before their next COPY.
+ * Statements queued with loader_statement() (index builds) go to the next
+ * free worker the same way, which ends its COPY first.
+ *
+ * Rules the caller keeps (restore.c): any other statement runs only after
+ * loader_drain(); session statements are recorded with loader_session() so
+ * that workers replay them before their next COPY or statement.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,7 +115,7 @@ static int copy_finish(struct worker *w, bool abort, struct qb_err *err)
 	return rc;
 }
 
-/* Session statements recorded since this worker's last COPY. */
+/* Session statements recorded since this worker last looked. */
 static int replay_session(struct worker *w, struct qb_err *err)
 {
 	struct loader *l = w->l;
