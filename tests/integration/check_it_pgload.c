@@ -276,6 +276,46 @@ START_TEST(index_builds_side_by_side)
 }
 END_TEST
 
+START_TEST(fewer_connections_than_asked)
+{
+	/* A role allowed 3 connections: the maintenance and main connections
+	 * and one data connection fit, the other data connections do not.  The
+	 * restore goes on with what it has, and says so. */
+	char *dir = tu_tmpdir(), *out = NULL, *text, *path, *url;
+	char *rows = copy_lines(1, 30000, "row ");
+	int rc;
+
+	ck_assert_int_eq(tu_psql("postgres",
+		"DROP ROLE IF EXISTS qb_lim; CREATE ROLE qb_lim LOGIN CREATEDB PASSWORD 'qb-lim-pw' CONNECTION LIMIT 3;",
+		NULL), 0);
+	ck_assert_int_ge(asprintf(&text,
+		"CREATE TABLE public.t (id int, v text);\n"
+		"COPY public.t (id, v) FROM stdin;\n%s\\.\n", rows), 0);
+	path = script(dir, "lim.sql", text, strlen(text));
+	ck_assert_int_ge(asprintf(&url, "postgresql://qb_lim:qb-lim-pw@%s:%s/postgres", tu_env("QB_TEST_PGHOST"),
+				  tu_env("QB_TEST_PGPORT")), 0);
+	tu_pg_drop_db("qb_ld_lim");
+	rc = tu_sh(&out, "env -u PGPASSWORD RESTORE_JOBS=3 DATABASE_URL='%s' %s/qrestore --db '%s' --target-db qb_ld_lim --yes </dev/null",
+		   url, tu_env("QB_BUILD"), path);
+	ck_assert_msg(rc == 0, "qrestore: %s", out);
+	ck_assert_msg(strstr(out, "going on with fewer") != NULL, "says it has fewer connections: %s", out);
+	ck_assert_msg(strstr(out, "qb-lim-pw") == NULL, "the password leaked: %s", out);
+	free(out);
+	out = query("qb_ld_lim", "SELECT count(*), sum(id) FROM t;");
+	ck_assert_str_eq(out, "30000|450015000\n");
+	free(out);
+	assert_no_scratch();
+	tu_pg_drop_db("qb_ld_lim");
+	ck_assert_int_eq(tu_psql("postgres", "DROP ROLE qb_lim;", NULL), 0);
+	free(url);
+	free(path);
+	free(text);
+	free(rows);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(restore_jobs_checked)
 {
 	static const char text[] = "CREATE TABLE public.t (a int);\n";
@@ -304,6 +344,7 @@ Suite *suite_it_pgload(void)
 	tcase_add_test(tc, script_transaction_stays_on_one_connection);
 	tcase_add_test(tc, bad_row_on_a_data_connection);
 	tcase_add_test(tc, index_builds_side_by_side);
+	tcase_add_test(tc, fewer_connections_than_asked);
 	tcase_add_test(tc, restore_jobs_checked);
 	suite_add_tcase(s, tc);
 	return s;
