@@ -123,11 +123,13 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 		qb_err_clear(&err);
 	}
 	o.path = path;
-	rc = qb_db_target(c->cfg, a->target_db, &target, &exists, &err);
+	/* Only a question needs the target looked up here (the library does it
+	 * too): replacing an existing database without --yes. */
+	rc = confirmed || a->yes ? QB_OK : qb_db_target(c->cfg, a->target_db, &target, &exists, &err);
 	/* Before asking, check the whole file: a damaged one is refused without a
 	 * question.  With nothing to ask, the library checks it while it makes the
 	 * database to restore into (nothing of the script runs before). */
-	if (!rc && exists && !confirmed && !a->yes) {
+	if (!rc && exists) {
 		rc = qb_db_check_script(path, o.expected_sha256, &info, &err);
 		if (!rc) {
 			o.checked = &info;
@@ -136,7 +138,7 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 			       o.expected_sha256 ? ", SHA-256 matches the manifest" : "");
 		}
 	}
-	if (!rc && exists && !confirmed) {
+	if (!rc && exists) {
 		char q[512];
 		snprintf(q, sizeof(q), "Replace database \"%s\" with %s? (the current one is kept under a dated name)",
 			 target, base);
