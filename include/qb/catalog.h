@@ -63,6 +63,10 @@ struct qb_catalog {
 	char *dir;
 	struct qb_backup *list[QB_KIND_COUNT];   /* newest first (by stamp, then name) */
 	size_t count[QB_KIND_COUNT];
+	/* Stamps of manifests with no artifact at all (runs where every step
+	 * failed), oldest first. */
+	char (*orphans)[QB_STAMP_LEN + 1];
+	size_t norphans;
 };
 
 /* "db", "minio", "code" (also the metrics label and --type value). */
@@ -137,8 +141,10 @@ int qb_backup_delete(const char *dir, const char *name, struct qb_err *err);
  * Rotation.  Per kind, newest first: the first `keep` are kept; with
  * max_age_days > 0 those older than that are deleted too; the newest of a
  * kind is never deleted, whatever its age.  Manifests whose stamp has no
- * artifact left afterwards are deleted with them.  dry_run: nothing is
- * touched, the result says what would go.  now 0: time(NULL).
+ * artifact left afterwards are deleted with them, and so are the manifests
+ * of runs that left no artifact at all once they are older than every
+ * backup kept.  dry_run: nothing is touched, the result says what would
+ * go.  now 0: time(NULL).
  */
 struct qb_prune_opts {
 	long keep;             /* >= 1 (BACKUP_KEEP, default 14) */

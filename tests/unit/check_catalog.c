@@ -544,6 +544,41 @@ START_TEST(test_prune_16_to_14)
 }
 END_TEST
 
+/* Runs that left nothing but their manifest: kept while inside the window. */
+START_TEST(test_prune_orphan_manifests)
+{
+	time_t now = time(NULL);
+	char *d = sets_dir(16, now);
+	struct qb_prune_opts po = { .keep = 14, .dry_run = true, .now = now };
+	struct qb_prune_result r;
+	struct qb_err err = { 0 };
+	char old[QB_STAMP_LEN + 1], recent[QB_STAMP_LEN + 1], name[64];
+
+	qb_stamp(now - 20 * 86400 - 3600, old, sizeof(old));    /* before every set */
+	qb_stamp(now - 2 * 86400 - 3600, recent, sizeof(recent)); /* between two kept sets */
+	snprintf(name, sizeof(name), "manifest_%s.json", old);
+	mkfile(d, name, 10);
+	snprintf(name, sizeof(name), "manifest_%s.json", recent);
+	mkfile(d, name, 10);
+	ck_assert_int_eq(qb_catalog_prune(d, &po, &r, &err), QB_OK);
+	ck_assert_uint_eq(r.count, 6);
+	ck_assert_uint_eq(r.nmanifests, 3);                      /* two sets' and the old orphan */
+	ck_assert_int_eq(tu_count_entries(d), 16 * 4 + 2);       /* dry run */
+	qb_prune_result_release(&r);
+	po.dry_run = false;
+	ck_assert_int_eq(qb_catalog_prune(d, &po, &r, &err), QB_OK);
+	ck_assert_uint_eq(r.nmanifests, 3);
+	snprintf(name, sizeof(name), "manifest_%s.json", old);
+	ck_assert(!exists(d, name));
+	snprintf(name, sizeof(name), "manifest_%s.json", recent);
+	ck_assert(exists(d, name));
+	ck_assert_int_eq(tu_count_entries(d), 14 * 4 + 1);
+	qb_prune_result_release(&r);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_prune_max_age_keeps_newest)
 {
 	time_t now = time(NULL);
@@ -641,6 +676,7 @@ Suite *suite_catalog(void)
 	tcase_add_test(tc, test_delete_refusals);
 	tcase_add_test(tc, test_delete_and_manifest);
 	tcase_add_test(tc, test_prune_16_to_14);
+	tcase_add_test(tc, test_prune_orphan_manifests);
 	tcase_add_test(tc, test_prune_max_age_keeps_newest);
 	suite_add_tcase(s, tc);
 	return s;

@@ -5,10 +5,13 @@
  * week of failed runs, an age limit alone would otherwise delete the only
  * good copy.  (Not rotating after a failed run at all is the caller's rule.)
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog/catalog_int.h"
+#include "qb/fsutil.h"
 #include "qb/buf.h"
 #include "qb/log.h"
 
@@ -107,6 +110,41 @@ static int delete_items(const char *dir, struct qb_prune_result *r, struct qb_er
 	return rc;
 }
 
+/*
+ * Manifests of runs that left no artifact (every step failed) say what went
+ * wrong; they go once they are older than every backup kept, so that they
+ * last as long as the rotation window and no longer.
+ */
+static int prune_orphans(const char *dir, const struct qb_catalog *cat, const struct qb_prune_opts *o,
+			 time_t now, struct qb_prune_result *r, struct qb_err *err)
+{
+	const char *oldest = NULL;
+	int rc = QB_OK;
+
+	for (int k = 0; k < QB_KIND_COUNT; k++) {
+		for (size_t i = 0; i < cat->count[k]; i++) {
+			const struct qb_backup *b = &cat->list[k][i];
+			if (!doomed(o, now, i, b) && (!oldest || strcmp(b->stamp, oldest) < 0))
+				oldest = b->stamp;
+		}
+	}
+	for (size_t i = 0; oldest && !rc && i < cat->norphans; i++) {
+		const char *stamp = cat->orphans[i];
+		if (strcmp(stamp, oldest) >= 0)
+			break;  /* oldest first: the rest are newer */
+		rc = add_manifest(r, stamp, err);
+		if (!rc && !o->dry_run) {
+			char *path = qb_path_join(dir, r->manifests[r->nmanifests - 1]);
+			if (!path)
+				rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+			else if (unlink(path) < 0 && errno != ENOENT)
+				rc = qb_err_sys(err, QB_EIO, errno, "unable to delete '%s'", path);
+			free(path);
+		}
+	}
+	return rc;
+}
+
 int qb_catalog_prune(const char *dir, const struct qb_prune_opts *opts,
 		     struct qb_prune_result *res, struct qb_err *err)
 {
@@ -130,6 +168,8 @@ int qb_catalog_prune(const char *dir, const struct qb_prune_opts *opts,
 		rc = would_orphan(cat, res, err);
 	else if (!rc)
 		rc = delete_items(dir, res, err);
+	if (!rc)
+		rc = prune_orphans(dir, cat, opts, now, res, err);
 	if (!rc)
 		qb_log(QB_LOG_INFO, "rotation%s: %zu backup(s) and %zu manifest(s) %s in '%s'",
 		       opts->dry_run ? " (dry run)" : "", res->count, res->nmanifests,

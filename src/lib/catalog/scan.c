@@ -120,8 +120,15 @@ static int add_manifest(DIR *d, const char *name, struct stamps *m, struct qb_er
 	return QB_OK;
 }
 
-static void finish(struct qb_catalog *cat, struct stamps *m)
+/* Sort the lists, tie backups to their manifests, and keep the manifests
+ * tied to none (m->v is then the orphans' array, oldest first). */
+static int finish(struct qb_catalog *cat, struct stamps *m, struct qb_err *err)
 {
+	bool *used = m->n ? calloc(m->n, sizeof(*used)) : NULL;
+	size_t n = 0;
+
+	if (m->n && !used)
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	if (m->n)
 		qsort(m->v, m->n, sizeof(*m->v), by_stamp);
 	for (int k = 0; k < QB_KIND_COUNT; k++) {
@@ -129,10 +136,21 @@ static void finish(struct qb_catalog *cat, struct stamps *m)
 			qsort(cat->list[k], cat->count[k], sizeof(struct qb_backup), newest_first);
 		for (size_t i = 0; i < cat->count[k]; i++) {
 			struct qb_backup *b = &cat->list[k][i];
-			b->has_manifest = m->n &&
-					  bsearch(b->stamp, m->v, m->n, sizeof(*m->v), by_stamp);
+			char (*hit)[QB_STAMP_LEN + 1] = m->n ?
+				bsearch(b->stamp, m->v, m->n, sizeof(*m->v), by_stamp) : NULL;
+			b->has_manifest = hit != NULL;
+			if (hit)
+				used[hit - m->v] = true;
 		}
 	}
+	for (size_t i = 0; i < m->n; i++)
+		if (!used[i])
+			memcpy(m->v[n++], m->v[i], sizeof(*m->v));
+	free(used);
+	cat->orphans = m->v;
+	cat->norphans = n;
+	m->v = NULL;
+	return QB_OK;
 }
 
 int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err)
@@ -177,7 +195,9 @@ int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err
 		qb_err_prefix(err, "listing '%s'", dir);
 		goto out;
 	}
-	finish(cat, &m);
+	rc = finish(cat, &m, err);
+	if (rc)
+		goto out;
 	*out = cat;
 	cat = NULL;
 out:
@@ -194,6 +214,7 @@ void qb_catalog_free(struct qb_catalog *cat)
 		return;
 	for (int k = 0; k < QB_KIND_COUNT; k++)
 		free(cat->list[k]);
+	free(cat->orphans);
 	free(cat->dir);
 	free(cat);
 }
