@@ -83,6 +83,10 @@ bool qb_manifest_parse_name(const char *name, char *stamp);
 
 /* Read BACKUP_DIR.  QB_ENOTFOUND when the folder does not exist.  Free with qb_catalog_free. */
 int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err);
+/* The same, but only the newest minio snapshot is walked for its size and
+ * file count (the others say 0): for callers that need names, or the
+ * newest backup's size, without walking fourteen snapshots. */
+int qb_catalog_scan_newest(struct qb_catalog **out, const char *dir, struct qb_err *err);
 void qb_catalog_free(struct qb_catalog *cat);
 /* Borrowed from cat; NULL when absent. */
 const struct qb_backup *qb_catalog_find(const struct qb_catalog *cat, const char *name);

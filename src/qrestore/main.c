@@ -212,7 +212,8 @@ static int latest(struct cli *c, struct args *a)
 	char q[768];
 	int rc = EXIT_OK;
 
-	if (qb_catalog_scan(&cat, qb_backup_dir(c->cfg), &err))
+	/* Names only: an emergency restore does not wait for fourteen snapshots to be sized. */
+	if (qb_catalog_scan_newest(&cat, qb_backup_dir(c->cfg), &err))
 		return cli_fail(c, &err);
 	db = qb_catalog_latest(cat, QB_KIND_DB);
 	mn = qb_minio_configured(c->cfg) ? qb_catalog_latest(cat, QB_KIND_MINIO) : NULL;

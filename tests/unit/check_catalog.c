@@ -544,6 +544,38 @@ START_TEST(test_prune_16_to_14)
 }
 END_TEST
 
+/* Only the newest snapshot walked: names and the newest size, quickly. */
+START_TEST(test_scan_newest_sizes)
+{
+	time_t now = time(NULL);
+	char *d = sets_dir(3, now);
+	struct qb_catalog *all = NULL, *newest = NULL;
+	struct qb_err err = { 0 };
+
+	ck_assert_int_eq(qb_catalog_scan(&all, d, &err), QB_OK);
+	ck_assert_int_eq(qb_catalog_scan_newest(&newest, d, &err), QB_OK);
+	for (int k = 0; k < QB_KIND_COUNT; k++) {
+		ck_assert_uint_eq(all->count[k], 3);
+		ck_assert_uint_eq(newest->count[k], 3);
+		for (size_t i = 0; i < 3; i++) {
+			const struct qb_backup *a = &all->list[k][i], *b = &newest->list[k][i];
+			ck_assert_str_eq(a->name, b->name);
+			ck_assert_uint_gt(a->size, 0);
+			if (k != QB_KIND_MINIO || i == 0) {
+				ck_assert_uint_eq(b->size, a->size);
+				ck_assert_uint_eq(b->file_count, a->file_count);
+			} else {
+				ck_assert_uint_eq(b->size, 0);
+			}
+		}
+	}
+	qb_catalog_free(all);
+	qb_catalog_free(newest);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
 /* Runs that left nothing but their manifest: kept while inside the window. */
 START_TEST(test_prune_orphan_manifests)
 {
@@ -677,6 +709,7 @@ Suite *suite_catalog(void)
 	tcase_add_test(tc, test_delete_and_manifest);
 	tcase_add_test(tc, test_prune_16_to_14);
 	tcase_add_test(tc, test_prune_orphan_manifests);
+	tcase_add_test(tc, test_scan_newest_sizes);
 	tcase_add_test(tc, test_prune_max_age_keeps_newest);
 	suite_add_tcase(s, tc);
 	return s;

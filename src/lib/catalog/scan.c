@@ -62,7 +62,7 @@ static void fill_dates(struct qb_backup *b)
 }
 
 /* Read one entry of dir; *keep false when it is not a backup. */
-static int read_entry(DIR *d, const char *name, struct qb_backup *b, bool *keep,
+static int read_entry(DIR *d, const char *name, struct qb_backup *b, bool walk, bool *keep,
 		      struct qb_err *err)
 {
 	struct stat st;
@@ -83,8 +83,8 @@ static int read_entry(DIR *d, const char *name, struct qb_backup *b, bool *keep,
 		return QB_OK;
 	memcpy(b->name, name, strlen(name) + 1);
 	fill_dates(b);
-	if (b->kind != QB_KIND_MINIO) {
-		b->size = (uint64_t)st.st_size;
+	if (b->kind != QB_KIND_MINIO || !walk) {
+		b->size = b->kind != QB_KIND_MINIO ? (uint64_t)st.st_size : 0;
 		*keep = true;
 		return QB_OK;
 	}
@@ -153,7 +153,23 @@ static int finish(struct qb_catalog *cat, struct stamps *m, struct qb_err *err)
 	return QB_OK;
 }
 
-int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err)
+/* Walk the newest minio snapshot (skipping any that vanished meanwhile). */
+static int size_newest(DIR *d, struct qb_catalog *cat, struct qb_err *err)
+{
+	struct qb_backup *v = cat->list[QB_KIND_MINIO];
+	size_t *n = &cat->count[QB_KIND_MINIO];
+
+	while (*n > 0) {
+		int rc = cat_tree_size(dirfd(d), v[0].name, &v[0].size, &v[0].file_count, err);
+		if (rc != QB_ENOTFOUND)
+			return rc;
+		memmove(v, v + 1, (*n - 1) * sizeof(*v));
+		(*n)--;
+	}
+	return QB_OK;
+}
+
+static int scan(struct qb_catalog **out, const char *dir, bool walk_all, struct qb_err *err)
 {
 	struct qb_catalog *cat = calloc(1, sizeof(*cat));
 	size_t cap[QB_KIND_COUNT] = { 0 };
@@ -185,7 +201,7 @@ int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err
 			continue;
 		rc = add_manifest(d, de->d_name, &m, err);
 		if (!rc)
-			rc = read_entry(d, de->d_name, &b, &keep, err);
+			rc = read_entry(d, de->d_name, &b, walk_all, &keep, err);
 		if (!rc && keep && add(cat, cap, &b))
 			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
 	}
@@ -196,6 +212,8 @@ int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err
 		goto out;
 	}
 	rc = finish(cat, &m, err);
+	if (!rc && !walk_all)
+		rc = size_newest(d, cat, err);
 	if (rc)
 		goto out;
 	*out = cat;
@@ -206,6 +224,16 @@ out:
 	free(m.v);
 	qb_catalog_free(cat);
 	return rc;
+}
+
+int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err)
+{
+	return scan(out, dir, true, err);
+}
+
+int qb_catalog_scan_newest(struct qb_catalog **out, const char *dir, struct qb_err *err)
+{
+	return scan(out, dir, false, err);
 }
 
 void qb_catalog_free(struct qb_catalog *cat)

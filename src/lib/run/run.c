@@ -135,7 +135,7 @@ static int disk_precheck(const char *dir, unsigned types, struct qb_err *err)
 
 	if (qb_disk_usage(dir, &d, err))
 		return err->code;
-	if (qb_catalog_scan(&cat, dir, err))
+	if (qb_catalog_scan_newest(&cat, dir, err))
 		return err->code;
 	for (int k = 0; k < QB_KIND_COUNT; k++) {
 		const struct qb_backup *b = qb_catalog_latest(cat, (enum qb_kind)k);
