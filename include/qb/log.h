@@ -8,6 +8,8 @@
 #ifndef QB_LOG_H
 #define QB_LOG_H
 
+#include <stdbool.h>
+
 enum qb_level { QB_LOG_ERROR, QB_LOG_WARN, QB_LOG_INFO, QB_LOG_DEBUG };
 
 typedef void (*qb_log_sink)(void *ud, enum qb_level level, const char *msg);
@@ -21,5 +23,9 @@ const char *qb_level_name(enum qb_level level);
  * per line, oldest first: for alert emails.  Caller frees; NULL on no memory. */
 char *qb_log_tail(void);
 void qb_log_tail_clear(void);
+/* Keep the calling thread's messages out of the tail (false) or in it (the
+ * default): the HTTP server's request threads, so that an alert about a run
+ * shows the run's lines, not the admin page's polling. */
+void qb_log_tail_thread(bool keep);
 
 #endif

@@ -17,6 +17,12 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 #define TAIL_WIDTH 300
 static char tail[TAIL_LINES][TAIL_WIDTH];
 static unsigned tail_next, tail_count;
+static _Thread_local bool tail_off;
+
+void qb_log_tail_thread(bool keep)
+{
+	tail_off = !keep;
+}
 
 void qb_log_set_sink(qb_log_sink sink, void *ud, enum qb_level max_level)
 {
@@ -44,7 +50,7 @@ void qb_log(enum qb_level level, const char *fmt, ...)
 	va_end(ap);
 	/* One lock so lines from worker threads never interleave. */
 	pthread_mutex_lock(&log_lock);
-	if (level <= QB_LOG_INFO) {
+	if (level <= QB_LOG_INFO && !tail_off) {
 		char when[32];
 		time_t now = time(NULL);
 		struct tm tm;

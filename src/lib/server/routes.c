@@ -101,6 +101,7 @@ enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const char *url,
 	struct srv_req *r = *ctx;
 
 	(void)version;
+	qb_log_tail_thread(false);  /* request lines stay out of alert emails */
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r)
@@ -147,6 +148,7 @@ void srv_completed(void *cls, struct MHD_Connection *c, void **ctx,
 
 	if (!r)
 		return;
+	qb_log_tail_thread(false);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	srv_peer_format(ci ? ci->client_addr : NULL, peer, sizeof(peer));
 	clock_gettime(CLOCK_MONOTONIC, &t);
