@@ -31,6 +31,7 @@ struct qb_afile {
 	char *final;      /* full final path */
 	char *tmp;        /* full temporary path */
 	uint64_t written;
+	uint64_t flushing; /* writeback started up to here (the commit's fsync then waits less) */
 };
 
 int qb_afile_open(struct qb_afile *f, const char *dir, const char *name, struct qb_err *err);

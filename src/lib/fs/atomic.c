@@ -16,6 +16,8 @@
 #include "qb/buf.h"
 #include "qb/fsutil.h"
 
+#define WRITEBACK_STEP ((uint64_t)8 << 20)
+
 int qb_write_all(int fd, const void *p, size_t n, struct qb_err *err)
 {
 	const char *c = p;
@@ -100,6 +102,11 @@ int qb_afile_write(struct qb_afile *f, const void *p, size_t n, struct qb_err *e
 	if (rc)
 		return qb_err_prefix(err, "writing '%s'", f->final);
 	f->written += n;
+	/* Start writing what is there to disk, without waiting, every few MiB. */
+	if (f->written - f->flushing >= WRITEBACK_STEP) {
+		sync_file_range(f->fd, (off_t)f->flushing, (off_t)(f->written - f->flushing), SYNC_FILE_RANGE_WRITE);
+		f->flushing = f->written;
+	}
 	return QB_OK;
 }
 
