@@ -106,10 +106,10 @@ static int copy_parallel(struct exec *x, bool *yes, struct qb_err *err)
 }
 
 /*
- * "CREATE [UNIQUE] INDEX name ON ..." (not CONCURRENTLY, which cannot run
- * in the way we run it anyway): builds of indexes that follow each other in
- * the script are independent, and each only takes a SHARE lock on its
- * table, so they run side by side on the workers.
+ * "CREATE [UNIQUE] INDEX name ON ...": builds of indexes that follow each
+ * other in the script are independent, and each only takes a SHARE lock on
+ * its table, so they run side by side on the workers.  CONCURRENTLY waits
+ * for every other transaction, so it keeps to the main connection.
  */
 static bool index_build(const char *t)
 {
