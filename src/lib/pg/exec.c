@@ -108,8 +108,9 @@ static int copy_parallel(struct exec *x, bool *yes, struct qb_err *err)
 /*
  * "CREATE [UNIQUE] INDEX name ON ...": builds of indexes that follow each
  * other in the script are independent, and each only takes a SHARE lock on
- * its table, so they run side by side on the workers.  CONCURRENTLY waits
- * for every other transaction, so it keeps to the main connection.
+ * its table, so a run of them can go side by side on the workers.
+ * CONCURRENTLY waits for every other transaction, so it keeps to the main
+ * connection.
  */
 static bool index_build(const char *t)
 {
@@ -119,6 +120,22 @@ static bool index_build(const char *t)
 	if (!strncasecmp(t, "UNIQUE ", 7))
 		t += 7;
 	return !strncasecmp(t, "INDEX ", 6) && strncasecmp(t + 6, "CONCURRENTLY ", 13);
+}
+
+static int hold_index(struct exec *x, const struct qb_sql_item *it, struct qb_err *err)
+{
+	if (x->nidx == x->idx_cap) {
+		size_t cap = x->idx_cap ? x->idx_cap * 2 : 16;
+		struct exec_index *v = realloc(x->idx, cap * sizeof(*v));
+		if (!v)
+			return qb_err_set(err, QB_ENOMEM, "out of memory");
+		x->idx = v;
+		x->idx_cap = cap;
+	}
+	if (!(x->idx[x->nidx].text = strdup(it->text)))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	x->idx[x->nidx++].line = it->line;
+	return QB_OK;
 }
 
 /* The data of a COPY on the workers: queued, loaded in the background. */
@@ -197,6 +214,38 @@ static int run_statement(struct exec *x, struct script *s, const struct qb_sql_i
 	return rc;
 }
 
+/*
+ * A run of index builds, complete (the next statement is something else):
+ * one alone builds on the main connection with PostgreSQL's own parallel
+ * workers; two or more go side by side on the data connections, one core
+ * each, and what follows waits for them.
+ */
+static int run_indexes(struct exec *x, struct script *s, struct qb_err *err)
+{
+	bool side_by_side = x->nidx > 1 && loader_jobs(x->load) > 1;
+	int rc = QB_OK;
+
+	for (size_t i = 0; i < x->nidx && !rc; i++) {
+		struct qb_sql_item it = { .kind = QB_SQL_STMT, .text = x->idx[i].text,
+					  .len = strlen(x->idx[i].text), .line = x->idx[i].line };
+		rc = side_by_side ? loader_statement(x->load, it.text, it.line, err) :
+				    run_statement(x, s, &it, err);
+	}
+	if (!rc && side_by_side)
+		rc = loader_drain(x->load, err);
+	exec_release(x);
+	return rc;
+}
+
+void exec_release(struct exec *x)
+{
+	for (size_t i = 0; i < x->nidx; i++)
+		free(x->idx[i].text);
+	free(x->idx);
+	x->idx = NULL;
+	x->nidx = x->idx_cap = 0;
+}
+
 int exec_script(struct exec *x, const char *path, struct qb_err *err)
 {
 	struct script s;
@@ -215,23 +264,20 @@ int exec_script(struct exec *x, const char *path, struct qb_err *err)
 		x->res->statements++;
 		x->p.items_done++;
 		if (index_build(it.text) && PQtransactionStatus(x->c) == PQTRANS_IDLE) {
-			/* The first of a run waits for the data before it. */
-			if (!x->index_run && !(rc = loader_drain(x->load, err)))
-				x->index_run = true;
-			if (!rc)
-				rc = loader_statement(x->load, it.text, it.line, err);
-			exec_report(x, &s, false);
+			rc = hold_index(x, &it, err);  /* run when the run of them ends */
 			continue;
 		}
-		if (x->index_run && !(rc = loader_drain(x->load, err)))
-			x->index_run = false;  /* anything else waits for the builds */
-		if (!rc && it.copy_from_stdin)
+		if (x->nidx && (rc = run_indexes(x, &s, err)))
+			break;
+		if (it.copy_from_stdin)
 			rc = copy_parallel(x, &parallel, err);
 		if (rc)
 			break;
 		rc = parallel ? queue_copy(x, &s, &it, err) : run_statement(x, &s, &it, err);
 		exec_report(x, &s, false);
 	}
+	if (!rc && x->nidx)
+		rc = run_indexes(x, &s, err);
 	if (!rc)
 		rc = loader_drain(x->load, err);
 	if (!rc && !script_complete(&s))

@@ -12,11 +12,17 @@
 #include "qb/pgdump.h"
 #include "qb/progress.h"
 
+struct exec_index {
+	char *text;
+	unsigned long line;
+};
+
 struct exec {
 	PGconn *c;
 	struct loader *load;
 	bool data_checked, data_parallel;  /* may COPY data go to the workers now */
-	bool index_run;                    /* index builds are running on the workers */
+	struct exec_index *idx;            /* index builds waiting for the end of their run */
+	size_t nidx, idx_cap;
 	struct qb_db_restore_result *res;
 	const struct qb_progress_cb *progress;
 	struct qb_progress p;
@@ -28,5 +34,7 @@ struct exec {
  * rows per COPY block).  Returns at the first error; the caller then frees
  * the loader, which stops its workers, and drops the database. */
 int exec_script(struct exec *x, const char *path, struct qb_err *err);
+/* Free what exec_script may leave behind after an error. */
+void exec_release(struct exec *x);
 
 #endif

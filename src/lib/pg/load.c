@@ -192,9 +192,11 @@ static bool connect_worker(struct worker *w, struct qb_err *err)
 	struct loader *l = w->l;
 	int rc = pgc_connect(l->cfg, l->db, &w->c, err);
 
-	/* The swap's commit makes everything durable; see restore.c. */
+	/* The swap's commit makes everything durable; see restore.c.  Index
+	 * builds run side by side here, one core each: on a small server that
+	 * beats each build's own parallel workers fighting for the same cores. */
 	if (!rc)
-		rc = pgc_exec(w->c, "SET synchronous_commit = off", err);
+		rc = pgc_exec(w->c, "SET synchronous_commit = off; SET max_parallel_maintenance_workers = 0", err);
 	pthread_mutex_lock(&l->mu);
 	if (!rc) {
 		pgc_notices_to_log(w->c);
@@ -391,6 +393,16 @@ int loader_drain(struct loader *l, struct qb_err *err)
 		*err = l->err;
 	pthread_mutex_unlock(&l->mu);
 	return rc;
+}
+
+int loader_jobs(struct loader *l)
+{
+	int n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->jobs - l->lost;
+	pthread_mutex_unlock(&l->mu);
+	return n;
 }
 
 size_t loader_blocks(const struct loader *l, struct load_block *const **out)

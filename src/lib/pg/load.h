@@ -48,10 +48,13 @@ struct load_block *loader_block(struct loader *l, const char *stmt, unsigned lon
 int loader_data(struct loader *l, struct load_block *b, const char *p, size_t n, struct qb_err *err);
 /* Queue a statement for the next free worker, which ends its COPY first.
  * For statements that may run beside each other and beside nothing else
- * (index builds), between drains. */
+ * (index builds), between drains.  Workers run with PostgreSQL's parallel
+ * maintenance workers off: their own number is the parallelism. */
 int loader_statement(struct loader *l, const char *stmt, unsigned long line, struct qb_err *err);
 /* Wait until every queued line is loaded and every COPY committed. */
 int loader_drain(struct loader *l, struct qb_err *err);
+/* Workers that are connected (or still connecting). */
+int loader_jobs(struct loader *l);
 /* The blocks, in the order they were made. */
 size_t loader_blocks(const struct loader *l, struct load_block *const **out);
 /* Stop the workers (cancelling what they run unless drained) and close. */

@@ -390,6 +390,7 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	x.p.step = "restore";
 	x.p.items_total = check.info.statements;
 	rc = exec_script(&x, opts->path, err);
+	exec_release(&x);
 	loader_free(x.load);
 	x.load = NULL;
 	PQfinish(x.c);
