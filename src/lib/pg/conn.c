@@ -72,6 +72,40 @@ int pgc_fail(PGconn *c, const PGresult *r, struct qb_err *err, const char *what)
 	return qb_err_set(err, QB_EDB, "%s: %s", what, msg);
 }
 
+int pgc_fail_line(PGconn *c, const PGresult *r, struct qb_err *err, unsigned long line)
+{
+	char where[32];
+
+	snprintf(where, sizeof(where), "line %lu", line);
+	return pgc_fail(c, r, err, where);
+}
+
+void pgc_discard_results(PGconn *c)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(c)))
+		PQclear(r);
+}
+
+int pgc_copy_end(PGconn *c, bool abort, unsigned long line, int64_t *rows, struct qb_err *err)
+{
+	int sent = PQputCopyEnd(c, abort ? "qrestore stopped" : NULL);
+	PGresult *r = PQgetResult(c);
+	int rc = QB_OK;
+
+	*rows = 0;
+	if (abort)
+		rc = QB_OK;  /* abandoned on purpose: the caller has its error */
+	else if (sent != 1 || !r || PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pgc_fail_line(c, r, err, line);
+	else
+		*rows = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	pgc_discard_results(c);
+	return rc;
+}
+
 PGresult *pgc_query(PGconn *c, const char *sql, struct qb_err *err)
 {
 	PGresult *r = PQexec(c, sql);

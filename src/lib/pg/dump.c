@@ -152,8 +152,7 @@ static int copy_table(struct run *run, struct dobj *o, struct qb_err *err)
 		rc = add_table_stat(run, o->qualname, strtoll(PQcmdTuples(r), NULL, 10), err);
 	}
 	PQclear(r);
-	while ((r = PQgetResult(c)))
-		PQclear(r);
+	pgc_discard_results(c);
 	return rc ? rc : out_puts(&run->out, "\\.\n", err);
 }
 

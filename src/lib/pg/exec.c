@@ -163,7 +163,6 @@ static int run_copy(struct exec *x, struct script *s, const struct qb_sql_item *
 	struct qb_sql_item it;
 	struct load_block *b = loader_block(x->load, head->text, head->line);
 	int rc = b ? QB_OK : qb_err_set(err, QB_ENOMEM, "out of memory");
-	PGresult *r;
 
 	while (!rc && !(rc = qb_sqlscan_next(s->scan, &it, err)) && it.kind == QB_SQL_COPY_DATA) {
 		if (PQputCopyData(x->c, it.text, (int)it.len) != 1) {
@@ -174,19 +173,12 @@ static int run_copy(struct exec *x, struct script *s, const struct qb_sql_item *
 	}
 	if (!rc && it.kind != QB_SQL_COPY_END)
 		rc = qb_err_set(err, QB_EINTERNAL, "COPY data ended unexpectedly");
-	PQputCopyEnd(x->c, rc ? "qrestore stopped" : NULL);
-	r = PQgetResult(x->c);
-	if (!rc && (!r || PQresultStatus(r) != PGRES_COMMAND_OK)) {
-		char where[64];
-		snprintf(where, sizeof(where), "line %lu", head->line);
-		rc = pgc_fail(x->c, r, err, where);
-	} else if (!rc) {
-		b->rows = strtoll(PQcmdTuples(r), NULL, 10);
+	if (rc) {
+		int64_t ignored;
+		pgc_copy_end(x->c, true, head->line, &ignored, err);
+		return rc;
 	}
-	PQclear(r);
-	while ((r = PQgetResult(x->c)))
-		PQclear(r);
-	return rc;
+	return pgc_copy_end(x->c, false, head->line, &b->rows, err);
 }
 
 /* One statement on the main connection, once the workers are idle. */
@@ -203,11 +195,9 @@ static int run_statement(struct exec *x, struct script *s, const struct qb_sql_i
 		PQclear(r);
 		return run_copy(x, s, it, err);
 	}
-	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)) {
-		char where[64];
-		snprintf(where, sizeof(where), "line %lu", it->line);
-		rc = pgc_fail(x->c, r, err, where);
-	} else if (session_statement(it->text)) {
+	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK))
+		rc = pgc_fail_line(x->c, r, err, it->line);
+	else if (session_statement(it->text)) {
 		rc = loader_session(x->load, it->text, err);
 	}
 	PQclear(r);

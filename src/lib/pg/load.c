@@ -80,38 +80,19 @@ static void fail_locked(struct loader *l, int rc, const struct qb_err *e)
 	pthread_cond_broadcast(&l->work);
 }
 
-static void discard_results(PGconn *c)
-{
-	PGresult *r;
-
-	while ((r = PQgetResult(c)))
-		PQclear(r);
-}
-
-/* End the open COPY: committed (abort false) or rolled back.  A failure
- * names the block's line and carries the server's message. */
+/* End the open COPY: committed (abort false) or rolled back. */
 static int copy_finish(struct worker *w, bool abort, struct qb_err *err)
 {
 	struct load_block *b = w->open;
-	int sent = PQputCopyEnd(w->c, abort ? "qrestore stopped" : NULL);
-	PGresult *r = PQgetResult(w->c);
-	int rc = QB_OK;
+	int64_t n;
+	int rc = pgc_copy_end(w->c, abort, b->line, &n, err);
 
 	w->open = NULL;
-	if (abort) {
-		rc = QB_OK;  /* rolled back on purpose: the caller has its error */
-	} else if (sent != 1 || !r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-		char where[64];
-		snprintf(where, sizeof(where), "line %lu", b->line);
-		rc = pgc_fail(w->c, r, err, where);
-	} else {
-		int64_t n = strtoll(PQcmdTuples(r), NULL, 10);
+	if (!rc && !abort) {
 		pthread_mutex_lock(&w->l->mu);
 		b->rows += n;
 		pthread_mutex_unlock(&w->l->mu);
 	}
-	PQclear(r);
-	discard_results(w->c);
 	return rc;
 }
 
@@ -135,11 +116,9 @@ static int copy_start(struct worker *w, struct load_block *b, struct qb_err *err
 		return rc;
 	r = PQexec(w->c, b->stmt);
 	if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
-		char where[64];
-		snprintf(where, sizeof(where), "line %lu", b->line);
-		rc = pgc_fail(w->c, r, err, where);
+		rc = pgc_fail_line(w->c, r, err, b->line);
 		PQclear(r);
-		discard_results(w->c);
+		pgc_discard_results(w->c);
 		return rc;
 	}
 	PQclear(r);
@@ -157,13 +136,10 @@ static int run_statement(struct worker *w, const struct piece *p, struct qb_err 
 	if (rc)
 		return rc;
 	r = PQexec(w->c, p->data);
-	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-		char where[64];
-		snprintf(where, sizeof(where), "line %lu", p->line);
-		rc = pgc_fail(w->c, r, err, where);
-	}
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pgc_fail_line(w->c, r, err, p->line);
 	PQclear(r);
-	discard_results(w->c);
+	pgc_discard_results(w->c);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "qb/buf.h"
 #include "qb/config.h"
@@ -24,6 +25,14 @@ PGresult *pgc_queryf(PGconn *c, struct qb_err *err, const char *fmt, ...)
 int pgc_exec(PGconn *c, const char *sql, struct qb_err *err);
 /* Set err from the connection's last error, prefixed with what. */
 int pgc_fail(PGconn *c, const PGresult *r, struct qb_err *err, const char *what);
+/* The same, what being "line N" of a script. */
+int pgc_fail_line(PGconn *c, const PGresult *r, struct qb_err *err, unsigned long line);
+/* Read and drop the results still pending on c. */
+void pgc_discard_results(PGconn *c);
+/* End a COPY FROM STDIN on c: sent (abort false) or abandoned (abort true,
+ * QB_OK).  *rows: the rows the server took.  A failure names the script's
+ * line of the COPY statement and carries the server's message. */
+int pgc_copy_end(PGconn *c, bool abort, unsigned long line, int64_t *rows, struct qb_err *err);
 /* Quote an identifier / a literal; caller frees with PQfreemem... we return malloc'd. */
 char *pgc_ident(PGconn *c, const char *s);
 char *pgc_literal(PGconn *c, const char *s);
