@@ -34,4 +34,9 @@ struct qb_progress_cb {
 void qb_clock_start(struct timespec *t0);
 double qb_seconds_since(const struct timespec *t0);
 
+/* Hand *p to cb (if any) with p->elapsed since t0, at most four times a
+ * second unless force; *last is when it last did. */
+void qb_progress_report(const struct qb_progress_cb *cb, struct qb_progress *p,
+			const struct timespec *t0, double *last, bool force);
+
 #endif

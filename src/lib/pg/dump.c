@@ -84,17 +84,8 @@ struct run {
 
 static void report(struct run *run, bool force)
 {
-	double t;
-
-	if (!run->progress || !run->progress->fn)
-		return;
-	t = qb_seconds_since(&run->t0);
-	if (!force && t - run->last_report < 0.25)
-		return;
-	run->last_report = t;
-	run->p.elapsed = t;
 	run->p.bytes_done = run->out.raw;
-	run->progress->fn(run->progress->ud, &run->p);
+	qb_progress_report(run->progress, &run->p, &run->t0, &run->last_report, force);
 }
 
 static int add_table_stat(struct run *run, const char *name, int64_t rows, struct qb_err *err)

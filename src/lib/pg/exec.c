@@ -15,17 +15,8 @@
 
 static void exec_report(struct exec *x, struct script *s, bool force)
 {
-	double e;
-
-	if (!x->progress || !x->progress->fn)
-		return;
-	e = qb_seconds_since(&x->t0);
-	if (!force && e - x->last < 0.25)
-		return;
-	x->last = e;
-	x->p.elapsed = e;
 	x->p.bytes_done = qb_gzr_bytes_in(s->gz);
-	x->progress->fn(x->progress->ud, &x->p);
+	qb_progress_report(x->progress, &x->p, &x->t0, &x->last, force);
 }
 
 /* "COPY public.t (a, b) FROM stdin;" -> "public.t" */
