@@ -73,6 +73,26 @@ static char *copy_lines(int from, int n, const char *prefix)
 	return s;
 }
 
+/* Restore text (RESTORE_JOBS=2) into a new database target; it must succeed,
+ * log `say` when not NULL, and sql there must give want.  Drops target. */
+static void restore_gives(const char *text, size_t len, const char *target, const char *say,
+			  const char *sql, const char *want)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *path = script(dir, "script.sql", text, len);
+	int rc = qrestore(&out, path, target, 2);
+
+	ck_assert_msg(rc == 0, "qrestore: %s", out);
+	ck_assert_msg(!say || strstr(out, say) != NULL, "says '%s': %s", say, out);
+	free(out);
+	out = query(target, sql);
+	ck_assert_str_eq(out, want);
+	free(out);
+	tu_pg_drop_db(target);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 START_TEST(many_connections_same_rows)
 {
 	char *dir = tu_tmpdir(), *out = NULL, *url = tu_pg_url("qb_ld_src"), *path = NULL;
@@ -128,18 +148,8 @@ START_TEST(session_settings_replayed)
 		"caf\xe9\n"
 		"na\xefve\n"
 		"\\.\n";
-	char *dir = tu_tmpdir(), *out = NULL, *path = script(dir, "latin1.sql", text, sizeof(text) - 1);
-	int rc = qrestore(&out, path, "qb_ld_enc", 2);
-
-	ck_assert_msg(rc == 0, "qrestore: %s", out);
-	free(out);
-	out = query("qb_ld_enc", "SELECT string_agg(a, ',' ORDER BY a) FROM t;");
-	ck_assert_str_eq(out, "café,naïve\n");
-	free(out);
-	tu_pg_drop_db("qb_ld_enc");
-	free(path);
-	tu_rm_rf(dir);
-	free(dir);
+	restore_gives(text, sizeof(text) - 1, "qb_ld_enc", NULL, "SELECT string_agg(a, ',' ORDER BY a) FROM t;",
+		      "café,naïve\n");
 }
 END_TEST
 
@@ -147,30 +157,18 @@ START_TEST(foreign_keys_before_data_load_in_order)
 {
 	/* The referencing table's rows are checked as they arrive: loaded beside
 	 * the parent's (not yet committed) rows they would fail. */
-	char *parent = copy_lines(1, 20000, "p"), *child = copy_lines(1, 20000, "");
-	char *dir = tu_tmpdir(), *out = NULL, *text, *path;
-	int rc;
+	char *parent = copy_lines(1, 20000, "p"), *child = copy_lines(1, 20000, ""), *text;
 
 	ck_assert_int_ge(asprintf(&text,
 		"CREATE TABLE public.p (id int PRIMARY KEY, v text);\n"
 		"CREATE TABLE public.c (id int, p int REFERENCES public.p);\n"
 		"COPY public.p (id, v) FROM stdin;\n%s\\.\n"
 		"COPY public.c (id, p) FROM stdin;\n%s\\.\n", parent, child), 0);
-	path = script(dir, "fk.sql", text, strlen(text));
-	rc = qrestore(&out, path, "qb_ld_fk", 2);
-	ck_assert_msg(rc == 0, "qrestore: %s", out);
-	ck_assert_msg(strstr(out, "one at a time") != NULL, "says why: %s", out);
-	free(out);
-	out = query("qb_ld_fk", "SELECT count(*) FROM c JOIN p ON p.id = c.p;");
-	ck_assert_str_eq(out, "20000\n");
-	free(out);
-	tu_pg_drop_db("qb_ld_fk");
-	free(path);
+	restore_gives(text, strlen(text), "qb_ld_fk", "one at a time", "SELECT count(*) FROM c JOIN p ON p.id = c.p;",
+		      "20000\n");
 	free(text);
 	free(parent);
 	free(child);
-	tu_rm_rf(dir);
-	free(dir);
 }
 END_TEST
 
@@ -182,18 +180,7 @@ START_TEST(script_transaction_stays_on_one_connection)
 		"CREATE TABLE public.t (a int);\n"
 		"COPY public.t (a) FROM stdin;\n1\n2\n3\n\\.\n"
 		"COMMIT;\n";
-	char *dir = tu_tmpdir(), *out = NULL, *path = script(dir, "txn.sql", text, sizeof(text) - 1);
-	int rc = qrestore(&out, path, "qb_ld_txn", 2);
-
-	ck_assert_msg(rc == 0, "qrestore: %s", out);
-	free(out);
-	out = query("qb_ld_txn", "SELECT sum(a) FROM t;");
-	ck_assert_str_eq(out, "6\n");
-	free(out);
-	tu_pg_drop_db("qb_ld_txn");
-	free(path);
-	tu_rm_rf(dir);
-	free(dir);
+	restore_gives(text, sizeof(text) - 1, "qb_ld_txn", NULL, "SELECT sum(a) FROM t;", "6\n");
 }
 END_TEST
 
