@@ -12,6 +12,8 @@
  *   4) parallel transfers: qb_s3_pool_new(), then qb_s3_pool_get()/_put()/
  *      _delete() as often as needed (each blocks only while the pool is
  *      full), qb_s3_pool_wait() for the last ones, qb_s3_pool_free();
+ *      qb_s3_pool_list_objects() lists in the pool, so that a listing's
+ *      callbacks can start transfers that run while the next page comes;
  *   5) qb_s3_free(), qb_s3_conf_release().
  *
  *	struct qb_s3_conf conf;
@@ -209,6 +211,14 @@ int qb_s3_pool_put(struct qb_s3_pool *pool, const struct qb_s3_put *put,
 		   qb_s3_done_fn done, void *ud, struct qb_err *err);
 int qb_s3_pool_delete(struct qb_s3_pool *pool, const char *bucket, const char *key,
 		      qb_s3_done_fn done, void *ud, struct qb_err *err);
+/* As qb_s3_list_objects, with the pages fetched in the pool: the next page is asked for as
+ * soon as the current one is parsed, and arrives while fn runs (fn may start transfers in
+ * the same pool; they keep running while a page is on its way).  The first page is of 100
+ * objects, the others of 1,000.  A page request takes a place in the pool like any
+ * transfer.  When fn fails, the page on its way is left to the pool, which drops it when it
+ * arrives or when the pool is freed. */
+int qb_s3_pool_list_objects(struct qb_s3_pool *pool, const char *bucket, const char *prefix,
+			    qb_s3_object_fn fn, void *ud, struct qb_err *err);
 
 /* Run transfers until at least one finished (its done called) or timeout_ms passed. */
 int qb_s3_pool_step(struct qb_s3_pool *pool, int timeout_ms, struct qb_err *err);
@@ -217,7 +227,8 @@ int qb_s3_pool_wait(struct qb_s3_pool *pool, struct qb_err *err);
 /* Transfers queued or running. */
 unsigned qb_s3_pool_pending(const struct qb_s3_pool *pool);
 unsigned qb_s3_pool_parallel(const struct qb_s3_pool *pool);
-/* Body bytes received and sent so far, failed attempts included (for progress). */
+/* Object bytes received and sent so far, failed attempts included (for progress; listing
+ * pages are not counted). */
 uint64_t qb_s3_pool_bytes(const struct qb_s3_pool *pool);
 
 /* ---- Lower level, exposed for the tests ---- */
@@ -273,15 +284,25 @@ int qb_s3_parse_error(const char *xml, size_t n, struct qb_s3_error *out, struct
 int qb_s3_parse_list_buckets(const char *xml, size_t n, qb_s3_bucket_fn fn, void *ud,
 			     struct qb_err *err);
 
+struct s3_entry;
 struct qb_s3_page {
 	bool truncated;
-	char *next_token;       /* NextContinuationToken, or NULL; released by qb_s3_page_release */
+	char *next_token;       /* NextContinuationToken, or NULL */
 	unsigned count;         /* objects in the page */
+	struct s3_entry *entries; /* the objects, for qb_s3_page_each (private) */
+	bool url_encoded;       /* EncodingType url (private) */
 };
-/* A ListBucketResult (v2): fn for each object, in document order, after the whole page
- * parsed (keys are URL-decoded when the answer says EncodingType url). */
+/* A ListBucketResult (v2), parsed whole: truncated, next_token and count are known before
+ * any object is handed out (the pooled listing asks for the next page then). */
+int qb_s3_page_parse(const char *xml, size_t n, struct qb_s3_page *page, struct qb_err *err);
+/* fn for each object of a parsed page, in document order (keys URL-decoded when the answer
+ * says EncodingType url). */
+int qb_s3_page_each(const struct qb_s3_page *page, qb_s3_object_fn fn, void *ud,
+		    struct qb_err *err);
+/* Both at once; page is released on error. */
 int qb_s3_parse_list_objects(const char *xml, size_t n, qb_s3_object_fn fn, void *ud,
 			     struct qb_s3_page *page, struct qb_err *err);
+/* Frees what a parsed page holds (safe on a zeroed page). */
 void qb_s3_page_release(struct qb_s3_page *page);
 /* InitiateMultipartUploadResult: *upload_id is the caller's to free. */
 int qb_s3_parse_initiate(const char *xml, size_t n, char **upload_id, struct qb_err *err);

@@ -527,6 +527,57 @@ START_TEST(xml_list_objects_plain_keys)
 }
 END_TEST
 
+static int stop_at_second(void *ud, const struct qb_s3_object *o, struct qb_err *err)
+{
+	struct seen *s = ud;
+
+	on_obj(ud, o, err);
+	return s->n == 2 ? qb_err_set(err, QB_EIO, "stop at '%s'", o->key) : QB_OK;
+}
+
+START_TEST(xml_page_parse_then_each)
+{
+	/* The pooled listing needs the next token before any object is handed out. */
+	const char *xml =
+		"<ListBucketResult><IsTruncated>true</IsTruncated>"
+		"<Contents><Key>a%20b</Key><Size>1</Size><ETag>\"e1\"</ETag></Contents>"
+		"<Contents><Key>c%2Fd</Key><Size>2</Size><ETag>\"e2\"</ETag></Contents>"
+		"<Contents><Key>e</Key><Size>3</Size><ETag>\"e3\"</ETag></Contents>"
+		"<NextContinuationToken>next</NextContinuationToken>"
+		"<EncodingType>url</EncodingType></ListBucketResult>";
+	struct qb_s3_page page, zero = { 0 };
+	struct qb_err err = { 0 };
+	struct seen s = { 0 };
+
+	ck_assert_int_eq(qb_s3_page_parse(xml, strlen(xml), &page, &err), QB_OK);
+	ck_assert(page.truncated);
+	ck_assert_str_eq(page.next_token, "next");
+	ck_assert_uint_eq(page.count, 3);
+	/* A callback's error stops the walk and is returned as it is. */
+	ck_assert_int_eq(qb_s3_page_each(&page, stop_at_second, &s, &err), QB_EIO);
+	ck_assert_str_eq(err.msg, "stop at 'c/d'");
+	ck_assert_int_eq(s.n, 2);
+	/* The page is left as it was: a second walk sees every object, decoded. */
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(qb_s3_page_each(&page, on_obj, &s, &err), QB_OK);
+	ck_assert_int_eq(s.n, 3);
+	ck_assert_str_eq(s.keys[0], "a b");
+	ck_assert_str_eq(s.keys[1], "c/d");
+	ck_assert_str_eq(s.etags[2], "e3");
+	ck_assert_uint_eq(s.sizes[1], 2);
+	qb_s3_page_release(&page);
+	ck_assert_ptr_null(page.next_token);
+	ck_assert_uint_eq(page.count, 0);
+	qb_s3_page_release(&page);      /* twice, and on a zeroed page: nothing to free */
+	qb_s3_page_release(&zero);
+	/* A damaged page leaves nothing behind. */
+	xml = "<ListBucketResult><Contents><Key>a</Key>";
+	ck_assert_int_eq(qb_s3_page_parse(xml, strlen(xml), &page, &err), QB_EFORMAT);
+	ck_assert_uint_eq(page.count, 0);
+	ck_assert_ptr_null(page.entries);
+}
+END_TEST
+
 static int parse_list(const char *xml, struct qb_err *err)
 {
 	struct qb_s3_page page;
@@ -663,6 +714,7 @@ Suite *suite_s3sig(void)
 	tcase_add_test(xml, xml_list_buckets);
 	tcase_add_test(xml, xml_list_objects_v2);
 	tcase_add_test(xml, xml_list_objects_plain_keys);
+	tcase_add_test(xml, xml_page_parse_then_each);
 	tcase_add_test(xml, xml_truncated_and_malicious);
 	tcase_add_test(xml, xml_error_and_multipart);
 	suite_add_tcase(s, sig);

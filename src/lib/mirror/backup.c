@@ -422,7 +422,7 @@ static int do_bucket(struct mirror *m, const char *bucket, struct qb_err *err)
 	m->order_warned = false;
 	rc = mx_tree_bucket(&m->tree, bucket, err);
 	if (!rc)
-		rc = qb_s3_list_objects(m->s3, bucket, NULL, on_object, m, err);
+		rc = qb_s3_pool_list_objects(m->pool, bucket, NULL, on_object, m, err);
 	if (!rc)
 		rc = qb_s3_pool_wait(m->pool, err);
 	if (!rc && m->fail_rc) {

@@ -241,7 +241,8 @@ static int submit(struct qb_s3_pool *p, struct xfer *x, struct qb_err *err)
 			return rc;
 		}
 	}
-	x->req.counter = &p->bytes;
+	if (x->req.sink_kind != S3_SINK_BUF)
+		x->req.counter = &p->bytes;   /* object bytes, not listing pages */
 	x->next = p->head;
 	if (p->head)
 		p->head->prev = x;
@@ -268,6 +269,22 @@ static struct xfer *xfer_new(const char *method, const char *what, const char *b
 	x->done = done;
 	x->ud = ud;
 	return x;
+}
+
+int s3_pool_submit(struct qb_s3_pool *p, struct s3_req *r, qb_s3_done_fn done, void *ud,
+		   struct qb_err *err)
+{
+	struct xfer *x = calloc(1, sizeof(*x));
+
+	if (!x) {
+		s3_req_release(r);
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	}
+	x->req = *r;
+	memset(r, 0, sizeof(*r));
+	x->done = done;
+	x->ud = ud;
+	return submit(p, x, err);
 }
 
 int qb_s3_pool_get(struct qb_s3_pool *p, const char *bucket, const char *key, int fd,

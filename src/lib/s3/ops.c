@@ -32,64 +32,6 @@ int qb_s3_list_buckets(struct qb_s3 *s3, qb_s3_bucket_fn fn, void *ud, struct qb
 	return rc;
 }
 
-int qb_s3_list_objects(struct qb_s3 *s3, const char *bucket, const char *prefix,
-		       qb_s3_object_fn fn, void *ud, struct qb_err *err)
-{
-	struct qb_buf body;
-	char *token = NULL;
-	int rc = QB_OK;
-
-	qb_buf_init(&body, S3_XML_MAX);
-	for (;;) {
-		struct s3_req r;
-		struct qb_s3_page page;
-
-		rc = s3_req_init(&r, "GET", "list bucket", bucket, NULL, err);
-		if (!rc)
-			rc = s3_req_param(&r, "list-type", "2", err);
-		if (!rc)
-			rc = s3_req_param(&r, "encoding-type", "url", err);
-		if (!rc)
-			rc = s3_req_param(&r, "max-keys", "1000", err);
-		if (!rc && prefix && prefix[0])
-			rc = s3_req_param(&r, "prefix", prefix, err);
-		if (!rc && token)
-			rc = s3_req_param(&r, "continuation-token", token, err);
-		r.sink_kind = S3_SINK_BUF;
-		r.sink_buf = &body;
-		r.total_timeout = true;
-		if (!rc)
-			rc = s3_exec(s3, &r, err);
-		s3_req_release(&r);
-		if (rc)
-			break;
-		rc = qb_s3_parse_list_objects(body.data, body.len, fn, ud, &page, err);
-		if (rc == QB_EFORMAT)
-			qb_err_prefix(err, "listing bucket '%s'", bucket);
-		if (rc)
-			break;
-		if (!page.truncated) {
-			qb_s3_page_release(&page);
-			break;
-		}
-		if (!page.next_token || !page.next_token[0] ||
-		    (token && !strcmp(token, page.next_token))) {
-			qb_s3_page_release(&page);
-			rc = qb_err_set(err, QB_EFORMAT,
-					"the listing of bucket '%s' is truncated without a new "
-					"continuation token", bucket);
-			break;
-		}
-		free(token);
-		token = page.next_token;
-		page.next_token = NULL;
-		qb_s3_page_release(&page);
-	}
-	free(token);
-	qb_buf_release(&body);
-	return rc;
-}
-
 int qb_s3_head_object(struct qb_s3 *s3, const char *bucket, const char *key,
 		      struct qb_s3_result *res, struct qb_err *err)
 {

@@ -95,6 +95,10 @@ enum s3_verdict s3_req_judge(struct qb_s3 *s3, struct s3_req *r, CURLcode cc, lo
 void s3_req_result(struct s3_req *r, struct qb_s3_result *res);
 /* Run r with the client's own handle, retrying; QB_OK only for a 2xx answer. */
 int s3_exec(struct qb_s3 *s3, struct s3_req *r, struct qb_err *err);
+/* multi.c: run a request the caller described in the pool.  r is moved into the pool (and
+ * zeroed), released there, on error too; blocks while the pool is full. */
+int s3_pool_submit(struct qb_s3_pool *p, struct s3_req *r, qb_s3_done_fn done, void *ud,
+		   struct qb_err *err);
 /* "'bucket/key'" or "'bucket'" for messages; caller frees. */
 char *s3_req_name(const struct s3_req *r);
 uint64_t s3_now_ms(void);

@@ -241,7 +241,7 @@ int qb_s3_parse_list_buckets(const char *xml, size_t n, qb_s3_bucket_fn fn, void
 
 /* ---- ListBucketResult (v2) ---- */
 
-struct entry {
+struct s3_entry {
 	char *key;
 	char *etag;
 	char *last_modified;
@@ -250,15 +250,15 @@ struct entry {
 };
 
 struct list_ud {
-	struct entry *v;
+	struct s3_entry *v;
 	size_t n, cap;
-	struct entry cur;
+	struct s3_entry cur;
 	bool truncated;
 	bool url_encoded;
 	char *token;
 };
 
-static void entry_free(struct entry *e)
+static void entry_free(struct s3_entry *e)
 {
 	free(e->key);
 	free(e->etag);
@@ -314,7 +314,7 @@ static int list_end(struct xml_ctx *x, const char *name, const char *parent, con
 						  PAGE_MAX_OBJECTS);
 			if (l->n == l->cap) {
 				size_t cap = l->cap ? l->cap * 2 : 256;
-				struct entry *v = realloc(l->v, cap * sizeof(*v));
+				struct s3_entry *v = realloc(l->v, cap * sizeof(*v));
 				if (!v)
 					return qb_err_set(x->err, QB_ENOMEM, "out of memory");
 				l->v = v;
@@ -346,26 +346,47 @@ static int list_end(struct xml_ctx *x, const char *name, const char *parent, con
 	return QB_OK;
 }
 
-int qb_s3_parse_list_objects(const char *xml, size_t n, qb_s3_object_fn fn, void *ud,
-			     struct qb_s3_page *page, struct qb_err *err)
+int qb_s3_page_parse(const char *xml, size_t n, struct qb_s3_page *page, struct qb_err *err)
 {
 	struct list_ud l;
-	struct qb_buf key;
 	int rc;
 
 	memset(&l, 0, sizeof(l));
 	memset(page, 0, sizeof(*page));
-	qb_buf_init(&key, 4 * QB_S3_KEY_MAX);
 	rc = xml_run(xml, n, "ListBucketResult", list_end, &l, NULL, err);
+	entry_free(&l.cur);
+	if (rc) {
+		for (size_t i = 0; i < l.n; i++)
+			entry_free(&l.v[i]);
+		free(l.v);
+		free(l.token);
+		return rc;
+	}
+	page->truncated = l.truncated;
+	page->next_token = l.token;
+	page->count = (unsigned)l.n;
+	page->entries = l.v;
+	page->url_encoded = l.url_encoded;
+	return QB_OK;
+}
+
+int qb_s3_page_each(const struct qb_s3_page *page, qb_s3_object_fn fn, void *ud,
+		    struct qb_err *err)
+{
+	struct qb_buf key;
+	int rc = QB_OK;
+
+	qb_buf_init(&key, 4 * QB_S3_KEY_MAX);
 	/* Keys are decoded only now: <EncodingType> may come after <Contents>. */
-	for (size_t i = 0; i < l.n && !rc; i++) {
+	for (size_t i = 0; i < page->count && !rc; i++) {
+		const struct s3_entry *e = &page->entries[i];
 		struct qb_s3_object o;
 
 		qb_buf_reset(&key);
-		if (l.url_encoded)
-			rc = qb_s3_url_decode(&key, l.v[i].key, strlen(l.v[i].key), err);
+		if (page->url_encoded)
+			rc = qb_s3_url_decode(&key, e->key, strlen(e->key), err);
 		else
-			rc = qb_buf_puts(&key, l.v[i].key, err);
+			rc = qb_buf_puts(&key, e->key, err);
 		if (rc)
 			break;
 		if (key.len == 0 || memchr(key.data, '\0', key.len)) {
@@ -373,28 +394,32 @@ int qb_s3_parse_list_objects(const char *xml, size_t n, qb_s3_object_fn fn, void
 			break;
 		}
 		o.key = key.data;
-		o.size = l.v[i].size;
-		o.etag = l.v[i].etag ? l.v[i].etag : "";
-		o.last_modified = l.v[i].last_modified ? l.v[i].last_modified : "";
+		o.size = e->size;
+		o.etag = e->etag ? e->etag : "";
+		o.last_modified = e->last_modified ? e->last_modified : "";
 		rc = fn(ud, &o, err);
 	}
-	if (!rc) {
-		page->truncated = l.truncated;
-		page->next_token = l.token;
-		page->count = (unsigned)l.n;
-		l.token = NULL;
-	}
-	for (size_t i = 0; i < l.n; i++)
-		entry_free(&l.v[i]);
-	entry_free(&l.cur);
-	free(l.v);
-	free(l.token);
 	qb_buf_release(&key);
+	return rc;
+}
+
+int qb_s3_parse_list_objects(const char *xml, size_t n, qb_s3_object_fn fn, void *ud,
+			     struct qb_s3_page *page, struct qb_err *err)
+{
+	int rc = qb_s3_page_parse(xml, n, page, err);
+
+	if (!rc)
+		rc = qb_s3_page_each(page, fn, ud, err);
+	if (rc)
+		qb_s3_page_release(page);
 	return rc;
 }
 
 void qb_s3_page_release(struct qb_s3_page *page)
 {
+	for (unsigned i = 0; i < page->count; i++)
+		entry_free(&page->entries[i]);
+	free(page->entries);
 	free(page->next_token);
 	memset(page, 0, sizeof(*page));
 }
