@@ -3,6 +3,8 @@
 # a full mirror of a bucket, then an unchanged re-run, each tool on the same
 # moto server and bucket, in one run.  Prints the medians of alternating runs
 # and the ratios (theirs / ours: above 1 means qbackup is faster).  Not a test.
+# With a curl that signs (--aws-sigv4), also the server's ceiling: every object
+# fetched into /dev/null, 8 at a time, with no listing and nothing kept.
 #   QB_BENCH_OBJECTS  objects in the bucket (default 1200, 20 KB to 400 KB each)
 #   QB_BENCH_RUNS     runs of each tool and case (default 3)
 #   QB_BENCH_QBACKUP  the command for qbackup (default $QB_BUILD/qbackup, QB_BUILD=build)
@@ -43,7 +45,7 @@ aws_s3 mb s3://bench >/dev/null
 aws_s3 sync "$work/seed" s3://bench --only-show-errors
 echo "bucket: $objects objects, $((seedbytes / 1048576)) MB" >&2
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 timed() { local out=$1; shift; local t0 t1; t0=$(now); "$@"; t1=$(now); calc "$t1 - $t0" >> "$out"; echo >> "$out"; }
@@ -61,8 +63,25 @@ run_rclone() {
 		rclone sync X:bench "$work/r" --transfers 8 --checkers 8 -q
 }
 
+# The server's ceiling: curl fetching every object 8 at a time into /dev/null, with no
+# listing, no file and no checksum.  No tool that keeps what it fetches can beat it.
+have_curl=0
+if curl --help all 2>/dev/null | grep -q -- --aws-sigv4; then
+	have_curl=1
+	{
+		echo 'aws-sigv4 = "aws:amz:us-east-1:s3"'
+		echo "user = \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\""
+		(cd "$work/seed" && find . -type f | sed 's|^\./||' | sort) | while read -r k; do
+			echo "url = \"$ep/bench/$k\""
+			echo 'output = "/dev/null"'
+		done
+	} > "$work/curl.cfg"
+fi
+run_curl() { curl --no-progress-meter --fail --parallel --parallel-max 8 -K "$work/curl.cfg"; }
+
 tools="qbackup aws"
 [ "$have_rclone" = 1 ] && tools="$tools rclone"
+[ "$have_curl" = 1 ] && tools="$tools curl"
 for t in $tools; do : > "$work/full_$t"; : > "$work/again_$t"; done
 for r in $(seq 1 "$runs"); do
 	# Alternate the order so that no tool always runs on a warmer server.
@@ -71,6 +90,7 @@ for r in $(seq 1 "$runs"); do
 	for t in $order; do
 		rm -rf "$work/q" "$work/a" "$work/r"
 		timed "$work/full_$t" "run_$t"
+		[ "$t" = curl ] && continue   # nothing to re-run: it keeps nothing
 		sleep 1   # a new snapshot stamp (one a second) for qbackup's re-run
 		timed "$work/again_$t" "run_$t"
 	done
@@ -86,14 +106,20 @@ diff -r "$work/seed" "$snapdir/bench" >/dev/null || { echo "bench/s3.sh: qbackup
 
 printf '\n%-8s %12s %12s\n' tool "full (s)" "re-run (s)"
 for t in $tools; do
-	printf '%-8s %12s %12s\n' "$t" "$(grep . "$work/full_$t" | median)" "$(grep . "$work/again_$t" | median)"
+	again=$({ grep . "$work/again_$t" || true; } | median)
+	printf '%-8s %12s %12s\n' "$t" "$(grep . "$work/full_$t" | median)" "${again:--}"
 done
 qf=$(grep . "$work/full_qbackup" | median); qa=$(grep . "$work/again_qbackup" | median)
 echo
 for t in $tools; do
-	[ "$t" = qbackup ] && continue
+	[ "$t" = qbackup ] || [ "$t" = curl ] && continue
 	tf=$(grep . "$work/full_$t" | median); ta=$(grep . "$work/again_$t" | median)
 	printf 'full mirror:    %s / qbackup = %sx\n' "$t" "$(calc "$tf / $qf")"
 	printf 'unchanged run:  %s / qbackup = %sx\n' "$t" "$(calc "$ta / $qa")"
 done
+if [ "$have_curl" = 1 ]; then
+	cf=$(grep . "$work/full_curl" | median)
+	printf 'ceiling:        curl to /dev/null / qbackup = %sx (aws / curl = %sx)\n' \
+		"$(calc "$cf / $qf")" "$(calc "$(grep . "$work/full_aws" | median) / $cf")"
+fi
 echo "($objects objects, $((seedbytes / 1048576)) MB, medians of $runs runs, moto on loopback)"

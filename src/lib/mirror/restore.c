@@ -486,7 +486,7 @@ static int restore_bucket(struct rest *r, const char *bucket, struct qb_err *err
 	if (!rc)
 		rc = local_next(r, err);
 	if (!rc)
-		rc = qb_s3_list_objects(r->s3, bucket, NULL, on_server, r, err);
+		rc = qb_s3_pool_list_objects(r->pool, bucket, NULL, on_server, r, err);
 	while (!rc && r->cur.got)
 		rc = settle_local(r, NULL, err);
 	if (!rc)
