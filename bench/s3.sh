@@ -109,6 +109,10 @@ for t in $tools; do
 	again=$({ grep . "$work/again_$t" || true; } | median)
 	printf '%-8s %12s %12s\n' "$t" "$(grep . "$work/full_$t" | median)" "${again:--}"
 done
+echo
+for t in $tools; do
+	printf '%-8s full mirror, each run (s): %s\n' "$t" "$(grep . "$work/full_$t" | tr '\n' ' ')"
+done
 qf=$(grep . "$work/full_qbackup" | median); qa=$(grep . "$work/again_qbackup" | median)
 echo
 for t in $tools; do
