@@ -21,6 +21,8 @@ meets its faults before it goes through:
     --truncate N   send only half the body of the first N successful GET answers
                    (with the full Content-Length) and close
     --die-after N  exit at once after N requests have been answered
+    --stuck-listing  answer every ListObjectsV2 with the first page, marked
+                   truncated, and the same NextContinuationToken ("stuck")
     --match TEXT   apply the faults only to requests whose path contains TEXT
     --log FILE     append "<what> <method> <path>" per request (what: ok, 503, ...)
 
@@ -30,6 +32,7 @@ import argparse
 import http.client
 import http.server
 import os
+import re
 import socket
 import sys
 import threading
@@ -50,6 +53,7 @@ def main():
     ap.add_argument("--corrupt", type=int, default=0)
     ap.add_argument("--truncate", type=int, default=0)
     ap.add_argument("--die-after", type=int, default=0)
+    ap.add_argument("--stuck-listing", action="store_true")
     ap.add_argument("--match", default="")
     ap.add_argument("--log", default="")
     opt = ap.parse_args()
@@ -113,10 +117,20 @@ def main():
                 return
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("connection", "keep-alive")}
+            path = self.path
+            stuck = faulty and opt.stuck_listing and self.command == "GET" and \
+                "list-type=2" in path
+            if stuck:
+                # Always the first page: moto would refuse the made-up token.  moto does not
+                # check signatures, so the changed query goes through.
+                u = urllib.parse.urlsplit(path)
+                q = [(k, v) for k, v in urllib.parse.parse_qsl(u.query, keep_blank_values=True)
+                     if k != "continuation-token"]
+                path = u.path + "?" + urllib.parse.urlencode(q)
             for tries in range(2):
                 try:
                     c = upstream()
-                    c.request(self.command, self.path, body=body, headers=headers)
+                    c.request(self.command, path, body=body, headers=headers)
                     r = c.getresponse()
                     data = r.read()
                     break
@@ -133,6 +147,14 @@ def main():
                 data[len(data) // 2] ^= 0x55
                 data = bytes(data)
                 what = "corrupt"
+            if stuck and 200 <= r.status < 300:
+                text = data.decode()
+                text = re.sub(r"<NextContinuationToken>.*?</NextContinuationToken>", "", text)
+                text = re.sub(r"<IsTruncated>\w+</IsTruncated>",
+                              "<IsTruncated>true</IsTruncated>"
+                              "<NextContinuationToken>stuck</NextContinuationToken>", text)
+                data = text.encode()
+                what = "stuck"
             cut = faulty and ok_get and first_ok <= opt.truncate
             if cut:
                 what = "truncate"
