@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "archive/archive_int.h"
+#include "qb/array.h"
 #include "qb/buf.h"
 
 struct arc_guard {
@@ -117,14 +118,8 @@ static int remember(struct arc_guard *g, char *norm)
 		free(norm);
 		return 0;
 	}
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 16;
-		char **grown = realloc(g->links, cap * sizeof(*grown));
-		if (!grown)
-			return -1;
-		g->links = grown;
-		g->cap = cap;
-	}
+	if (qb_array_grow(&g->links, &g->cap, g->n + 1, sizeof(*g->links), 16))
+		return -1;
 	memmove(g->links + at + 1, g->links + at, (g->n - at) * sizeof(*g->links));
 	g->links[at] = norm;
 	g->n++;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "archive/archive_int.h"
+#include "qb/array.h"
 #include "qb/buf.h"
 #include "qb/log.h"
 
@@ -222,12 +223,8 @@ static int list_names(DIR *d, const char *path, char ***out, size_t *count, stru
 	while ((errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (n == cap) {
-			char **grown = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof(*v));
-			if (!grown)
-				goto nomem;
-			v = grown;
-		}
+		if (qb_array_grow(&v, &cap, n + 1, sizeof(*v), 32))
+			goto nomem;
 		if (!(v[n] = strdup(de->d_name)))
 			goto nomem;
 		n++;

@@ -14,29 +14,13 @@
 #include <sys/stat.h>
 
 #include "catalog/catalog_int.h"
+#include "qb/array.h"
 #include "qb/fsutil.h"
 
 struct stamps {
 	char (*v)[QB_STAMP_LEN + 1];
 	size_t n, cap;
 };
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	q = realloc(*p, c * size);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
-}
 
 static int newest_first(const void *a, const void *b)
 {
@@ -99,7 +83,7 @@ static int add(struct qb_catalog *cat, size_t *cap, const struct qb_backup *b)
 {
 	size_t k = (size_t)b->kind;
 
-	if (grow((void **)&cat->list[k], &cap[k], cat->count[k] + 1, sizeof(*b)))
+	if (qb_array_grow(&cat->list[k], &cap[k], cat->count[k] + 1, sizeof(*b), 16))
 		return -1;
 	cat->list[k][cat->count[k]++] = *b;
 	return 0;
@@ -114,7 +98,7 @@ static int add_manifest(DIR *d, const char *name, struct stamps *m, struct qb_er
 		return QB_OK;
 	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return QB_OK;
-	if (grow((void **)&m->v, &m->cap, m->n + 1, sizeof(*m->v)))
+	if (qb_array_grow(&m->v, &m->cap, m->n + 1, sizeof(*m->v), 16))
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	memcpy(m->v[m->n++], stamp, sizeof(stamp));
 	return QB_OK;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "qb/array.h"
 #include "qb/buf.h"
 #include "qb/config.h"
 
@@ -64,15 +65,9 @@ int qb_config_set(struct qb_config *cfg, const char *key, const char *value, boo
 	if (!copy)
 		return QB_ENOMEM;
 	if (!e) {
-		if (cfg->n == cfg->cap) {
-			size_t cap = cfg->cap ? cfg->cap * 2 : 32;
-			struct entry *v = realloc(cfg->v, cap * sizeof(*v));
-			if (!v) {
-				free(copy);
-				return QB_ENOMEM;
-			}
-			cfg->v = v;
-			cfg->cap = cap;
+		if (qb_array_grow(&cfg->v, &cfg->cap, cfg->n + 1, sizeof(*cfg->v), 32)) {
+			free(copy);
+			return QB_ENOMEM;
 		}
 		e = &cfg->v[cfg->n];
 		e->key = strdup(key);

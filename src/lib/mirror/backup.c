@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "mirror/mirror_int.h"
+#include "qb/array.h"
 #include "qb/log.h"
 #include "qb/s3.h"
 
@@ -246,14 +247,8 @@ static int on_moved(void *ud, const char *key, const char *path, struct qb_err *
 						       : QB_OK;
 		}
 	}
-	if (m->nreloc == m->capreloc) {
-		size_t cap = m->capreloc ? m->capreloc * 2 : 16;
-		struct reloc *v = realloc(m->relocs, cap * sizeof(*v));
-		if (!v)
-			return qb_err_set(err, QB_ENOMEM, "out of memory");
-		m->relocs = v;
-		m->capreloc = cap;
-	}
+	if (qb_array_grow(&m->relocs, &m->capreloc, m->nreloc + 1, sizeof(*m->relocs), 16))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	r = &m->relocs[m->nreloc];
 	r->bucket = qb_strdup(m->bucket);
 	r->key = qb_strdup(key);

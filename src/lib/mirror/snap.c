@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mirror/mirror_int.h"
+#include "qb/array.h"
 #include "qb/log.h"
 #include "qb/s3.h"
 
@@ -62,21 +63,16 @@ int mx_find_previous(const char *backup_dir, const char *self, char **out, struc
 
 struct bucket_list {
 	char **v;
-	unsigned n, cap;
+	unsigned n;
+	size_t cap;
 };
 
 static int add_bucket(void *ud, const char *name, struct qb_err *err)
 {
 	struct bucket_list *l = ud;
 
-	if (l->n == l->cap) {
-		unsigned cap = l->cap ? l->cap * 2 : 16;
-		char **v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return qb_err_set(err, QB_ENOMEM, "out of memory");
-		l->v = v;
-		l->cap = cap;
-	}
+	if (qb_array_grow(&l->v, &l->cap, (size_t)l->n + 1, sizeof(*l->v), 16))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	if (!(l->v[l->n] = qb_strdup(name)))
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	l->n++;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mirror/mirror_int.h"
+#include "qb/array.h"
 #include "qb/log.h"
 
 struct name {
@@ -111,13 +112,9 @@ static int load_level(struct mx_walk *w, int fd, size_t plen, struct qb_err *err
 			}
 			dir = S_ISDIR(st.st_mode);
 		}
-		if (l.n == cap) {
-			struct name *v = realloc(l.v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-			if (!v) {
-				rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-				break;
-			}
-			l.v = v;
+		if (qb_array_grow(&l.v, &cap, l.n + 1, sizeof(*l.v), 64)) {
+			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+			break;
 		}
 		l.v[l.n].s = strdup(de->d_name);
 		l.v[l.n].dir = dir;
@@ -130,16 +127,8 @@ static int load_level(struct mx_walk *w, int fd, size_t plen, struct qb_err *err
 	if (!rc && errno)
 		rc = qb_err_sys(err, QB_EIO, errno, "unable to read a folder of '%s'", w->top);
 	closedir(d);
-	if (!rc && w->depth == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 16;
-		struct level *v = realloc(w->lv, ncap * sizeof(*v));
-		if (!v)
-			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-		else {
-			w->lv = v;
-			w->cap = ncap;
-		}
-	}
+	if (!rc && qb_array_grow(&w->lv, &w->cap, w->depth + 1, sizeof(*w->lv), 16))
+		rc = qb_err_set(err, QB_ENOMEM, "out of memory");
 	if (rc) {
 		free_level(&l);
 		return rc;
@@ -240,7 +229,8 @@ int mx_list_bucket_dirs(int rootfd, char ***names, unsigned *n, struct qb_err *e
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	struct dirent *de;
 	char **v = NULL;
-	unsigned cnt = 0, cap = 0;
+	unsigned cnt = 0;
+	size_t cap = 0;
 	int rc = QB_OK;
 
 	*names = NULL;
@@ -259,13 +249,9 @@ int mx_list_bucket_dirs(int rootfd, char ***names, unsigned *n, struct qb_err *e
 		if (fstatat(rootfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(st.st_mode))
 			continue;
-		if (cnt == cap) {
-			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
-			if (!nv) {
-				rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-				break;
-			}
-			v = nv;
+		if (qb_array_grow(&v, &cap, (size_t)cnt + 1, sizeof(*v), 16)) {
+			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+			break;
 		}
 		if (!(v[cnt] = strdup(de->d_name)))
 			rc = qb_err_set(err, QB_ENOMEM, "out of memory");

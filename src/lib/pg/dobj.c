@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dump_intern.h"
+#include "qb/array.h"
 
 static uint64_t key_of(unsigned classid, unsigned objid)
 {
@@ -83,15 +84,9 @@ struct dobj *dobj_add(struct dump_ctx *ctx, unsigned classid, unsigned objid, in
 	struct dobj *o;
 	va_list ap;
 
-	if (ctx->n == ctx->cap) {
-		size_t cap = ctx->cap ? ctx->cap * 2 : 256;
-		struct dobj **v = realloc(ctx->objs, cap * sizeof(*v));
-		if (!v) {
-			qb_err_set(ctx->err, QB_ENOMEM, "out of memory");
-			return NULL;
-		}
-		ctx->objs = v;
-		ctx->cap = cap;
+	if (qb_array_grow(&ctx->objs, &ctx->cap, ctx->n + 1, sizeof(*ctx->objs), 256)) {
+		qb_err_set(ctx->err, QB_ENOMEM, "out of memory");
+		return NULL;
 	}
 	o = calloc(1, sizeof(*o));
 	if (!o) {
@@ -143,14 +138,8 @@ int dobj_dep(struct dump_ctx *ctx, size_t from, size_t to)
 	for (size_t i = 0; i < o->ndeps; i++)
 		if (o->deps[i] == to)
 			return QB_OK;
-	if (o->ndeps == o->capdeps) {
-		size_t cap = o->capdeps ? o->capdeps * 2 : 4;
-		size_t *v = realloc(o->deps, cap * sizeof(*v));
-		if (!v)
-			return qb_err_set(ctx->err, QB_ENOMEM, "out of memory");
-		o->deps = v;
-		o->capdeps = cap;
-	}
+	if (qb_array_grow(&o->deps, &o->capdeps, o->ndeps + 1, sizeof(*o->deps), 4))
+		return qb_err_set(ctx->err, QB_ENOMEM, "out of memory");
 	o->deps[o->ndeps++] = to;
 	return QB_OK;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "dump_intern.h"
+#include "qb/array.h"
 #include "qb/fsutil.h"
 #include "qb/gz.h"
 #include "qb/hash.h"
@@ -92,14 +93,9 @@ static int add_table_stat(struct run *run, const char *name, int64_t rows, struc
 {
 	struct qb_db_dump_result *res = run->res;
 
-	if (res->ntables == run->tables_cap) {
-		size_t cap = run->tables_cap ? run->tables_cap * 2 : 64;
-		struct qb_db_table_stat *v = realloc(res->tables, cap * sizeof(*v));
-		if (!v)
-			return qb_err_set(err, QB_ENOMEM, "out of memory");
-		res->tables = v;
-		run->tables_cap = cap;
-	}
+	if (qb_array_grow(&res->tables, &run->tables_cap, res->ntables + 1, sizeof(*res->tables),
+			  64))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	res->tables[res->ntables].name = strdup(name);
 	res->tables[res->ntables].rows = rows;
 	if (!res->tables[res->ntables].name)

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "exec.h"
+#include "qb/array.h"
 #include "qb/gz.h"
 #include "qb/log.h"
 #include "script.h"
@@ -115,14 +116,8 @@ static bool index_build(const char *t)
 
 static int hold_index(struct exec *x, const struct qb_sql_item *it, struct qb_err *err)
 {
-	if (x->nidx == x->idx_cap) {
-		size_t cap = x->idx_cap ? x->idx_cap * 2 : 16;
-		struct exec_index *v = realloc(x->idx, cap * sizeof(*v));
-		if (!v)
-			return qb_err_set(err, QB_ENOMEM, "out of memory");
-		x->idx = v;
-		x->idx_cap = cap;
-	}
+	if (qb_array_grow(&x->idx, &x->idx_cap, x->nidx + 1, sizeof(*x->idx), 16))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	if (!(x->idx[x->nidx].text = strdup(it->text)))
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	x->idx[x->nidx++].line = it->line;

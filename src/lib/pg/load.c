@@ -24,6 +24,7 @@
 
 #include "load.h"
 #include "pg_intern.h"
+#include "qb/array.h"
 #include "qb/log.h"
 
 /* Queued and not yet taken by a worker: the scanner hands out about 1 MiB. */
@@ -274,14 +275,8 @@ int loader_new(struct loader **out, const struct qb_config *cfg, const char *db,
 
 int loader_session(struct loader *l, const char *stmt, struct qb_err *err)
 {
-	if (l->nsession == l->session_cap) {
-		size_t cap = l->session_cap ? l->session_cap * 2 : 16;
-		char **v = realloc(l->session, cap * sizeof(*v));
-		if (!v)
-			return qb_err_set(err, QB_ENOMEM, "out of memory");
-		l->session = v;
-		l->session_cap = cap;
-	}
+	if (qb_array_grow(&l->session, &l->session_cap, l->nsession + 1, sizeof(*l->session), 16))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	if (!(l->session[l->nsession] = strdup(stmt)))
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	l->nsession++;
@@ -292,14 +287,8 @@ struct load_block *loader_block(struct loader *l, const char *stmt, unsigned lon
 {
 	struct load_block *b;
 
-	if (l->nblocks == l->blocks_cap) {
-		size_t cap = l->blocks_cap ? l->blocks_cap * 2 : 64;
-		struct load_block **v = realloc(l->blocks, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		l->blocks = v;
-		l->blocks_cap = cap;
-	}
+	if (qb_array_grow(&l->blocks, &l->blocks_cap, l->nblocks + 1, sizeof(*l->blocks), 64))
+		return NULL;
 	b = calloc(1, sizeof(*b));
 	if (!b || !(b->stmt = strdup(stmt))) {
 		free(b);

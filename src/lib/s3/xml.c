@@ -14,6 +14,7 @@
 
 #include <expat.h>
 
+#include "qb/array.h"
 #include "qb/hash.h"
 #include "qb/s3.h"
 
@@ -312,14 +313,8 @@ static int list_end(struct xml_ctx *x, const char *name, const char *parent, con
 				return qb_err_set(x->err, QB_EFORMAT,
 						  "listing page of more than %d objects",
 						  PAGE_MAX_OBJECTS);
-			if (l->n == l->cap) {
-				size_t cap = l->cap ? l->cap * 2 : 256;
-				struct s3_entry *v = realloc(l->v, cap * sizeof(*v));
-				if (!v)
-					return qb_err_set(x->err, QB_ENOMEM, "out of memory");
-				l->v = v;
-				l->cap = cap;
-			}
+			if (qb_array_grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v), 256))
+				return qb_err_set(x->err, QB_ENOMEM, "out of memory");
 			l->v[l->n++] = l->cur;
 			memset(&l->cur, 0, sizeof(l->cur));
 		}
