@@ -3,8 +3,9 @@
 # a full mirror of a bucket, then an unchanged re-run, each tool on the same
 # moto server and bucket, in one run.  Prints the medians of alternating runs
 # and the ratios (theirs / ours: above 1 means qbackup is faster).  Not a test.
-# With a curl that signs (--aws-sigv4), also the server's ceiling: every object
-# fetched into /dev/null, 8 at a time, with no listing and nothing kept.
+# With a curl that signs (--aws-sigv4), also the server's ceilings: every object
+# fetched into /dev/null with no listing and nothing kept, 8 connections at once
+# (curl8) and one request at a time (curl1).
 #   QB_BENCH_OBJECTS  objects in the bucket (default 1200, 20 KB to 400 KB each)
 #   QB_BENCH_RUNS     runs of each tool and case (default 3)
 #   QB_BENCH_QBACKUP  the command for qbackup (default $QB_BUILD/qbackup, QB_BUILD=build)
@@ -63,8 +64,12 @@ run_rclone() {
 		rclone sync X:bench "$work/r" --transfers 8 --checkers 8 -q
 }
 
-# The server's ceiling: curl fetching every object 8 at a time into /dev/null, with no
-# listing, no file and no checksum.  No tool that keeps what it fetches can beat it.
+# The server's ceilings: curl fetching every object into /dev/null, with no listing, no
+# file and no checksum.  curl8 keeps 8 connections at once, as qbackup does by default
+# (--parallel-immediate: without it, curl waits to reuse a connection that moto then
+# closes, and runs one request at a time).  curl1 runs one request at a time: moto's
+# threads share one interpreter lock, and it serves one request at a time with less
+# of its own overhead than eight.
 have_curl=0
 if curl --help all 2>/dev/null | grep -q -- --aws-sigv4; then
 	have_curl=1
@@ -77,11 +82,15 @@ if curl --help all 2>/dev/null | grep -q -- --aws-sigv4; then
 		done
 	} > "$work/curl.cfg"
 fi
-run_curl() { curl --no-progress-meter --fail --parallel --parallel-max 8 -K "$work/curl.cfg"; }
+run_curl8() {
+	curl --no-progress-meter --fail --parallel --parallel-immediate --parallel-max 8 \
+		-K "$work/curl.cfg"
+}
+run_curl1() { curl --no-progress-meter --fail -K "$work/curl.cfg"; }
 
 tools="qbackup aws"
 [ "$have_rclone" = 1 ] && tools="$tools rclone"
-[ "$have_curl" = 1 ] && tools="$tools curl"
+[ "$have_curl" = 1 ] && tools="$tools curl8 curl1"
 for t in $tools; do : > "$work/full_$t"; : > "$work/again_$t"; done
 for r in $(seq 1 "$runs"); do
 	# Alternate the order so that no tool always runs on a warmer server.
@@ -90,7 +99,7 @@ for r in $(seq 1 "$runs"); do
 	for t in $order; do
 		rm -rf "$work/q" "$work/a" "$work/r"
 		timed "$work/full_$t" "run_$t"
-		[ "$t" = curl ] && continue   # nothing to re-run: it keeps nothing
+		case $t in curl*) continue ;; esac   # nothing to re-run: it keeps nothing
 		sleep 1   # a new snapshot stamp (one a second) for qbackup's re-run
 		timed "$work/again_$t" "run_$t"
 	done
@@ -116,14 +125,17 @@ done
 qf=$(grep . "$work/full_qbackup" | median); qa=$(grep . "$work/again_qbackup" | median)
 echo
 for t in $tools; do
-	[ "$t" = qbackup ] || [ "$t" = curl ] && continue
+	case $t in qbackup | curl*) continue ;; esac
 	tf=$(grep . "$work/full_$t" | median); ta=$(grep . "$work/again_$t" | median)
 	printf 'full mirror:    %s / qbackup = %sx\n' "$t" "$(calc "$tf / $qf")"
 	printf 'unchanged run:  %s / qbackup = %sx\n' "$t" "$(calc "$ta / $qa")"
 done
 if [ "$have_curl" = 1 ]; then
-	cf=$(grep . "$work/full_curl" | median)
-	printf 'ceiling:        curl to /dev/null / qbackup = %sx (aws / curl = %sx)\n' \
-		"$(calc "$cf / $qf")" "$(calc "$(grep . "$work/full_aws" | median) / $cf")"
+	af=$(grep . "$work/full_aws" | median)
+	for t in curl8 curl1; do
+		cf=$(grep . "$work/full_$t" | median)
+		printf 'ceiling:        %s to /dev/null / qbackup = %sx (aws / %s = %sx)\n' \
+			"$t" "$(calc "$cf / $qf")" "$t" "$(calc "$af / $cf")"
+	done
 fi
 echo "($objects objects, $((seedbytes / 1048576)) MB, medians of $runs runs, moto on loopback)"
