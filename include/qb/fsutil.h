@@ -56,6 +56,12 @@ void qb_stamp(time_t t, char *buf, size_t len);
 /* Parse a stamp back; false when s does not start with one. */
 bool qb_stamp_parse(const char *s, struct tm *tm);
 
+/* The folder holding rel (relative to dirfd), reached without following a symlink on
+ * the way; *leaf points at rel's last name.  A new fd, or -1 with errno. */
+int qb_open_parent_nofollow(int dirfd, const char *rel, const char **leaf);
+/* openat(dirfd, rel, flags | O_NOFOLLOW) with no symlink followed anywhere in rel. */
+int qb_open_nofollow(int dirfd, const char *rel, int flags, unsigned mode);
+
 /* Remove QB_TMP_PREFIX leftovers in dir (files and folders, recursively). */
 int qb_clean_leftovers(const char *dir, unsigned *removed, struct qb_err *err);
 /* rm -rf of path, without following symlinks. */

@@ -20,9 +20,13 @@ meets its faults before it goes through:
                    answers (not listings)
     --truncate N   send only half the body of the first N successful GET answers
                    (with the full Content-Length) and close
+    --shrink N     send only the first half of the body of the first N successful
+                   object GET answers, with a Content-Length to match and the
+                   object's own ETag
     --die-after N  exit at once after N requests have been answered
     --stuck-listing  answer every ListObjectsV2 with the first page, marked
                    truncated, and the same NextContinuationToken ("stuck")
+    --cycling-listing  the same, with the tokens "c1", "c2", "c1", "c2"... in turn
     --match TEXT   apply the faults only to requests whose path contains TEXT
     --log FILE     append "<what> <method> <path>" per request (what: ok, 503, ...)
 
@@ -52,13 +56,24 @@ def main():
     ap.add_argument("--drop", type=int, default=0)
     ap.add_argument("--corrupt", type=int, default=0)
     ap.add_argument("--truncate", type=int, default=0)
+    ap.add_argument("--shrink", type=int, default=0)
     ap.add_argument("--die-after", type=int, default=0)
     ap.add_argument("--stuck-listing", action="store_true")
+    ap.add_argument("--cycling-listing", action="store_true")
     ap.add_argument("--match", default="")
     ap.add_argument("--log", default="")
     opt = ap.parse_args()
     up = urllib.parse.urlsplit(opt.upstream)
     local = threading.local()
+
+    pages = [0]
+
+    def next_token():
+        if not opt.cycling_listing:
+            return "stuck"
+        with lock:
+            pages[0] += 1
+            return "c%d" % (2 - pages[0] % 2)
 
     def log(what, method, path):
         if opt.log:
@@ -118,7 +133,8 @@ def main():
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("connection", "keep-alive")}
             path = self.path
-            stuck = faulty and opt.stuck_listing and self.command == "GET" and \
+            stuck = faulty and (opt.stuck_listing or opt.cycling_listing) and \
+                self.command == "GET" and \
                 "list-type=2" in path
             if stuck:
                 # Always the first page: moto would refuse the made-up token.  moto does not
@@ -147,12 +163,16 @@ def main():
                 data[len(data) // 2] ^= 0x55
                 data = bytes(data)
                 what = "corrupt"
+            if faulty and ok_get and "?" not in self.path and first_ok <= opt.shrink:
+                data = data[: len(data) // 2]
+                what = "shrink"
             if stuck and 200 <= r.status < 300:
                 text = data.decode()
                 text = re.sub(r"<NextContinuationToken>.*?</NextContinuationToken>", "", text)
                 text = re.sub(r"<IsTruncated>\w+</IsTruncated>",
                               "<IsTruncated>true</IsTruncated>"
-                              "<NextContinuationToken>stuck</NextContinuationToken>", text)
+                              "<NextContinuationToken>%s</NextContinuationToken>" %
+                              next_token(), text)
                 data = text.encode()
                 what = "stuck"
             cut = faulty and ok_get and first_ok <= opt.truncate

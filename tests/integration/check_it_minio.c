@@ -1041,7 +1041,8 @@ START_TEST(restore_mc_mirror_folder)
 	struct qb_s3_result res;
 	struct keylist l;
 	uint64_t objs, bytes;
-	const char *files[] = { "a-b.txt", "a/b.txt", "a/c/d.pdf", "a0", "z.png", "empty", NULL };
+	const char *files[] = { "a-b.txt", "a/b.txt", "a/c/d.pdf", "a0", "z.png", "empty",
+				".qb-tmp.notes", NULL };
 
 	ck_assert_int_eq(tu_sh(NULL, "mkdir -p '%s/mcold/it-mc/a/c'", dir), 0);
 	for (int i = 0; files[i]; i++) {
@@ -1057,25 +1058,27 @@ START_TEST(restore_mc_mirror_folder)
 	free(p);
 	ck_assert_int_ge(asprintf(&p, "%s/mcold", dir), 0);
 	ck_assert_int_eq(qb_minio_snapshot_info(p, &objs, &bytes, &err), QB_OK);
-	ck_assert_uint_eq(objs, 6);
+	ck_assert_uint_eq(objs, 7);
 	/* A bare name, looked up in BACKUP_DIR; the bucket does not exist yet. */
 	ck_assert_msg(qb_minio_restore(cfg, "mcold", false, NULL, &st, &err) == QB_OK, "%s",
 		      err.msg);
 	ck_assert_uint_eq(st.created, 1);
-	ck_assert_uint_eq(st.uploaded, 6);
+	ck_assert_uint_eq(st.uploaded, 7);
 	l = list(s3, "it-mc");
-	ck_assert_uint_eq(l.n, 6);
-	ck_assert_str_eq(l.keys[0], "a-b.txt");
-	ck_assert_str_eq(l.keys[1], "a/b.txt");
-	ck_assert_str_eq(l.keys[2], "a/c/d.pdf");
-	ck_assert_str_eq(l.keys[3], "a0");
+	ck_assert_uint_eq(l.n, 7);
+	/* A key that looks like one of qbackup's temporary names is a key all the same. */
+	ck_assert_str_eq(l.keys[0], ".qb-tmp.notes");
+	ck_assert_str_eq(l.keys[1], "a-b.txt");
+	ck_assert_str_eq(l.keys[2], "a/b.txt");
+	ck_assert_str_eq(l.keys[3], "a/c/d.pdf");
+	ck_assert_str_eq(l.keys[4], "a0");
 	ck_assert_int_eq(qb_s3_head_object(s3, "it-mc", "a/c/d.pdf", &res, &err), QB_OK);
 	ck_assert_str_eq(res.content_type, "application/pdf");
 	ck_assert_int_eq(qb_s3_head_object(s3, "it-mc", "z.png", &res, &err), QB_OK);
 	ck_assert_str_eq(res.content_type, "image/png");
 	/* Again: the MD5s match, nothing sent; --delete with nothing extra deletes nothing. */
 	ck_assert_int_eq(qb_minio_restore(cfg, p, true, NULL, &st, &err), QB_OK);
-	ck_assert_uint_eq(st.skipped, 6);
+	ck_assert_uint_eq(st.skipped, 7);
 	ck_assert_uint_eq(st.deleted, 0);
 	ck_assert_int_eq(qb_minio_restore(cfg, "no-such-snapshot", false, NULL, &st, &err),
 			 QB_ENOTFOUND);
@@ -1247,14 +1250,14 @@ START_TEST(listing_without_new_token)
 	via = client(f.url);
 	ck_assert_int_eq(qb_s3_list_objects(via, "it-stuck", NULL, count_object, &seen, &err),
 			 QB_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "truncated without a new continuation token"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
 	ck_assert_uint_eq(seen, 3);
 	seen = 0;
 	qb_err_clear(&err);
 	ck_assert_int_eq(qb_s3_pool_new(&pool, via, 0, &err), QB_OK);
 	ck_assert_int_eq(qb_s3_pool_list_objects(pool, "it-stuck", NULL, count_object, &seen,
 						 &err), QB_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "truncated without a new continuation token"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
 	ck_assert_uint_eq(seen, 3);
 	qb_s3_pool_free(pool);
 	ck_assert_int_ge(fault_count(&f, "stuck GET"), 4);
@@ -1267,6 +1270,138 @@ START_TEST(listing_without_new_token)
 	assert_no_secret(&err);
 	fault_stop(&f);
 	qb_config_free(cfg);
+	qb_s3_free(via);
+	qb_s3_free(s3);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* A snapshot whose bucket folder was replaced by a symlink to a folder outside it, with
+ * a file of the listed name and size: the restore refuses to read through it. */
+START_TEST(restore_refuses_symlinked_folder)
+{
+	struct qb_s3 *s3 = client(moto());
+	char *dir = tu_tmpdir(), *sd;
+	struct qb_config *cfg = config(moto(), dir, "it-sym");
+	struct qb_minio_stats st;
+	struct qb_err err = { 0 };
+	struct keylist l;
+
+	make_bucket(s3, "it-sym");
+	put(s3, "it-sym", "d/secret.txt", "public", 6, "text/plain");
+	ck_assert_int_eq(qb_minio_backup(cfg, dir, "20240505_050505", NULL, &st, &err), QB_OK);
+	sd = snap(dir, "20240505_050505");
+	ck_assert_int_eq(tu_sh(NULL, "mkdir -p '%s/outside' && printf 'SECRET' > "
+			       "'%s/outside/secret.txt' && rm -rf '%s/it-sym/d' && "
+			       "ln -s '%s/outside' '%s/it-sym/d'", dir, dir, sd, dir, sd), 0);
+	empty_bucket(s3, "it-sym");
+	ck_assert_int_ne(qb_minio_restore(cfg, sd, false, NULL, &st, &err), QB_OK);
+	ck_assert_ptr_nonnull(strstr(err.msg, "it-sym/d/secret.txt"));
+	l = list(s3, "it-sym");
+	ck_assert_uint_eq(l.n, 0);
+	keylist_free(&l);
+	/* The backup does not link through it either: the next snapshot downloads. */
+	put(s3, "it-sym", "d/secret.txt", "public", 6, "text/plain");
+	ck_assert_int_eq(qb_minio_backup(cfg, dir, "20240505_050506", NULL, &st, &err), QB_OK);
+	ck_assert_uint_eq(st.linked, 0);
+	ck_assert_uint_eq(st.fetched, 1);
+	free(sd);
+	sd = snap(dir, "20240505_050506");
+	{
+		char *p = qb_asprintf("%s/it-sym/d/secret.txt", sd);
+		char *got = tu_read_file(p, NULL);
+		ck_assert_str_eq(got, "public");
+		free(got);
+		free(p);
+	}
+	free(sd);
+	qb_config_free(cfg);
+	qb_s3_free(s3);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* A multipart object (no MD5 to check) comes back shorter than listed, with a
+ * Content-Length to match and its own ETag: a bad transfer, never a good copy. */
+START_TEST(mirror_refuses_shrunk_object)
+{
+	struct qb_s3 *s3 = client(moto());
+	char *dir = tu_tmpdir(), *path = qb_asprintf("%s/big.bin", dir);
+	char *big = content("shrink", 11 * MIB, 0);
+	const char *args[] = { "--shrink", "100", "--match", "big.bin", NULL };
+	struct qb_s3_result res;
+	struct fault f;
+	struct qb_config *cfg;
+	struct qb_minio_stats st;
+	struct qb_err err = { 0 };
+	int fd;
+
+	make_bucket(s3, "it-shrink");
+	put(s3, "it-shrink", "small.txt", "small", 5, NULL);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_eq(write(fd, big, 11 * MIB), 11 * MIB);
+	ck_assert_int_eq(qb_s3_put_file(s3, "it-shrink", "big.bin", fd, 11 * MIB,
+					"application/octet-stream", NULL, &res, &err), QB_OK);
+	close(fd);
+	unlink(path);
+	ck_assert_ptr_nonnull(strstr(res.etag, "-3"));
+	fault_start(&f, dir, args);
+	cfg = config(f.url, dir, "it-shrink");
+	ck_assert_int_eq(qb_minio_backup(cfg, dir, "20240909_090909", NULL, &st, &err),
+			 QB_EREMOTE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "'big.bin'"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "'it-shrink'"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "under the same ETag"));
+	ck_assert_int_ge(fault_count(&f, "shrink GET"), 1);
+	ck_assert_int_eq(count_entries(dir, "minio_"), 0);
+	ck_assert_int_eq(count_entries(dir, ".qb-tmp"), 0);
+	fault_stop(&f);
+	qb_config_free(cfg);
+	qb_s3_free(s3);
+	free(big);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Tokens c1, c2, c1, c2...: no page repeats the one before it, and yet the listing
+ * would never end.  It stops when the fourth page's token is the second's. */
+START_TEST(listing_cycling_tokens)
+{
+	struct qb_s3 *s3 = client(moto()), *via;
+	char *dir = tu_tmpdir();
+	const char *args[] = { "--cycling-listing", NULL };
+	struct fault f;
+	struct qb_s3_pool *pool = NULL;
+	struct qb_err err = { 0 };
+	unsigned seen = 0;
+
+	make_bucket(s3, "it-cycle");
+	for (int i = 0; i < 3; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "k%d", i);
+		put(s3, "it-cycle", key, "x", 1, NULL);
+	}
+	fault_start(&f, dir, args);
+	via = client(f.url);
+	ck_assert_int_eq(qb_s3_list_objects(via, "it-cycle", NULL, count_object, &seen, &err),
+			 QB_EFORMAT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "'it-cycle'"));
+	ck_assert_uint_eq(seen, 9);
+	seen = 0;
+	qb_err_clear(&err);
+	ck_assert_int_eq(qb_s3_pool_new(&pool, via, 0, &err), QB_OK);
+	ck_assert_int_eq(qb_s3_pool_list_objects(pool, "it-cycle", NULL, count_object, &seen,
+						 &err), QB_EFORMAT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
+	ck_assert_uint_eq(seen, 9);
+	qb_s3_pool_free(pool);
+	ck_assert_int_eq(fault_count(&f, "stuck GET"), 8);
+	fault_stop(&f);
 	qb_s3_free(via);
 	qb_s3_free(s3);
 	tu_rm_rf(dir);
@@ -1323,6 +1458,9 @@ Suite *suite_it_minio(void)
 	tcase_add_test(tc, server_dies_mid_mirror);
 	tcase_add_test(tc, retries_503_drops_and_bad_bodies);
 	tcase_add_test(tc, listing_without_new_token);
+	tcase_add_test(tc, listing_cycling_tokens);
+	tcase_add_test(tc, mirror_refuses_shrunk_object);
+	tcase_add_test(tc, restore_refuses_symlinked_folder);
 	tcase_add_test(tc, settings_errors);
 	suite_add_tcase(s, tc);
 	return s;

@@ -2,6 +2,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -168,6 +169,49 @@ START_TEST(error_messages)
 }
 END_TEST
 
+START_TEST(open_without_symlinks)
+{
+	char *dir = tu_tmpdir();
+	const char *leaf = NULL;
+	char buf[8] = { 0 };
+	int root, fd;
+
+	ck_assert_int_eq(tu_sh(NULL, "mkdir -p '%s/a/b' '%s/outside' && echo in > '%s/a/b/f' && "
+			       "echo out > '%s/outside/f' && ln -s '%s/outside' '%s/a/l' && "
+			       "ln -s '%s/outside/f' '%s/a/lf'", dir, dir, dir, dir, dir, dir,
+			       dir, dir), 0);
+	root = open(dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(root, 0);
+	fd = qb_open_nofollow(root, "a/b/f", O_RDONLY, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf) - 1), 3);
+	ck_assert_str_eq(buf, "in\n");
+	close(fd);
+	fd = qb_open_parent_nofollow(root, "a/b/f", &leaf);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_str_eq(leaf, "f");
+	ck_assert_int_eq(faccessat(fd, leaf, R_OK, 0), 0);
+	close(fd);
+	fd = qb_open_parent_nofollow(root, "top", &leaf);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_str_eq(leaf, "top");
+	close(fd);
+	/* A symlinked folder on the way, or as the last name: refused. */
+	errno = 0;
+	ck_assert_int_eq(qb_open_nofollow(root, "a/l/f", O_RDONLY, 0), -1);
+	ck_assert(errno == ELOOP || errno == ENOTDIR);
+	ck_assert_int_eq(qb_open_parent_nofollow(root, "a/l/f", &leaf), -1);
+	ck_assert_int_eq(qb_open_nofollow(root, "a/lf", O_RDONLY, 0), -1);
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert_int_eq(qb_open_nofollow(root, "a//b/f", O_RDONLY, 0), -1);
+	ck_assert_int_eq(qb_open_nofollow(root, "a/missing/f", O_RDONLY, 0), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	close(root);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_fs(void)
 {
 	Suite *s = suite_create("fs");
@@ -179,6 +223,7 @@ Suite *suite_fs(void)
 	tcase_add_test(tc, mkdir_and_remove_tree);
 	tcase_add_test(tc, stamps);
 	tcase_add_test(tc, error_messages);
+	tcase_add_test(tc, open_without_symlinks);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -185,15 +185,23 @@ static void on_fetched(void *ud, int rc, const struct qb_s3_result *res, const s
 {
 	struct ent *e = ud;
 	struct mirror *m = e->m;
+	struct qb_err fail = { 0 };
 
 	if (rc == QB_OK) {
-		if (res->size != e->size || (res->etag[0] && strcmp(res->etag, e->etag))) {
+		if (res->etag[0] && strcmp(res->etag, e->etag)) {
 			/* Replaced since the listing: the index describes what we have. */
 			qb_log(QB_LOG_DEBUG, "'%s/%s' changed during the backup", m->bucket,
 			       e->key);
 			e->size = res->size;
-			if (res->etag[0] && replace(&e->etag, res->etag))
+			if (replace(&e->etag, res->etag))
 				rc = QB_ENOMEM;
+		} else if (res->size != e->size) {
+			/* Same object, other size: the transfer is wrong, not the object. */
+			qb_err_set(&fail, QB_EREMOTE, "object '%s' in bucket '%s' came back with "
+				   "%llu bytes where the listing says %llu, under the same ETag",
+				   e->key, m->bucket, (unsigned long long)res->size,
+				   (unsigned long long)e->size);
+			rc = QB_EREMOTE;
 		}
 		if (!rc && (replace(&e->content_type, res->content_type) ||
 			    replace(&e->md5, res->md5)))
@@ -206,7 +214,7 @@ static void on_fetched(void *ud, int rc, const struct qb_s3_result *res, const s
 		e->fd = -1;
 		if (rc) {
 			e->state = ENT_FAILED;
-			set_fail(m, rc, NULL);
+			set_fail(m, rc, fail.msg[0] ? &fail : NULL);
 			return;
 		}
 		m->st->fetched++;

@@ -191,19 +191,31 @@ int mx_tree_create(struct mx_tree *t, const char *key, char **path, bool *clashe
 	return QB_OK;
 }
 
+/* ELOOP and ENOTDIR: a symlink on the way in the previous snapshot; download instead. */
 static bool link_failed_softly(int e)
 {
-	return e == ENOENT || e == EMLINK || e == EXDEV || e == EPERM || e == ENOTDIR;
+	return e == ENOENT || e == EMLINK || e == EXDEV || e == EPERM || e == ENOTDIR ||
+	       e == ELOOP || e == ENAMETOOLONG;
 }
 
-/* Link, then check the size: a previous snapshot is trusted only that far. */
+/* Link src's file (no symlink followed on its way), then check the size: a previous
+ * snapshot is trusted only that far. */
 static int link_check(int src_fd, const char *src, int dst_fd, const char *dst, uint64_t size,
 		      bool *linked, const char *shown, struct qb_err *err)
 {
 	struct stat st;
+	const char *leaf;
+	int parent, r;
 
 	*linked = false;
-	if (linkat(src_fd, src, dst_fd, dst, 0) < 0) {
+	parent = qb_open_parent_nofollow(src_fd, src, &leaf);
+	r = parent < 0 ? -1 : linkat(parent, leaf, dst_fd, dst, 0);
+	if (parent >= 0) {
+		int e = errno;
+		close(parent);
+		errno = e;
+	}
+	if (r < 0) {
 		if (link_failed_softly(errno))
 			return QB_OK;
 		if (errno == EEXIST)

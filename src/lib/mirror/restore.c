@@ -187,7 +187,7 @@ static int open_local(struct rest *r, const struct local *l, int *fd, struct qb_
 {
 	struct stat st;
 
-	*fd = openat(r->root_fd, l->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	*fd = qb_open_nofollow(r->root_fd, l->path, O_RDONLY, 0);
 	if (*fd < 0)
 		return qb_err_sys(err, QB_ECORRUPT, errno, "unable to open '%s' of the snapshot",
 				  l->path);

@@ -94,8 +94,9 @@ static int load_level(struct mx_walk *w, int fd, size_t plen, struct qb_err *err
 		struct stat st;
 		bool dir;
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    !strncmp(de->d_name, QB_TMP_PREFIX, strlen(QB_TMP_PREFIX)))
+		/* Every other name is a key: qbackup writes no temporary file inside a
+		 * bucket's folder, and a skipped file would be deleted by --delete. */
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (de->d_type == DT_DIR || de->d_type == DT_REG) {
 			dir = de->d_type == DT_DIR;

@@ -57,17 +57,46 @@ static int each(const struct qb_s3_page *page, const char *bucket, qb_s3_object_
 	return rc;
 }
 
+/* A server that hands back a continuation token it gave before would list forever.
+ * Brent's cycle check: keep the token of pages 1, 2, 4, 8... and compare each new one
+ * with it, which finds a cycle of any length with one saved token. */
+struct token_watch {
+	char *saved;
+	unsigned long pages;
+};
+
+static int watch_token(struct token_watch *w, const char *next, const char *bucket,
+		       struct qb_err *err)
+{
+	char *copy;
+
+	if (w->saved && !strcmp(w->saved, next))
+		return qb_err_set(err, QB_EFORMAT, "the listing of bucket '%s' came back to a "
+				  "continuation token it gave before", bucket);
+	w->pages++;
+	if (w->pages & (w->pages - 1))
+		return QB_OK;
+	if (!(copy = qb_strdup(next)))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	free(w->saved);
+	w->saved = copy;
+	return QB_OK;
+}
+
 /* The token of the page after this one (taken from page), or NULL after the last page. */
-static int take_token(struct qb_s3_page *page, const char *token, const char *bucket,
+static int take_token(struct qb_s3_page *page, struct token_watch *w, const char *bucket,
 		      char **next, struct qb_err *err)
 {
+	int rc;
+
 	*next = NULL;
 	if (!page->truncated)
 		return QB_OK;
-	if (!page->next_token || !page->next_token[0] ||
-	    (token && !strcmp(token, page->next_token)))
+	if (!page->next_token || !page->next_token[0])
 		return qb_err_set(err, QB_EFORMAT, "the listing of bucket '%s' is truncated "
 				  "without a new continuation token", bucket);
+	if ((rc = watch_token(w, page->next_token, bucket, err)))
+		return rc;
 	*next = page->next_token;
 	page->next_token = NULL;
 	return QB_OK;
@@ -77,6 +106,7 @@ int qb_s3_list_objects(struct qb_s3 *s3, const char *bucket, const char *prefix,
 		       qb_s3_object_fn fn, void *ud, struct qb_err *err)
 {
 	struct qb_buf body;
+	struct token_watch watch = { 0 };
 	char *token = NULL;
 	int rc;
 
@@ -95,7 +125,7 @@ int qb_s3_list_objects(struct qb_s3 *s3, const char *bucket, const char *prefix,
 		if (!rc)
 			rc = parse_page(&body, bucket, &page, err);
 		if (!rc)
-			rc = take_token(&page, token, bucket, &next, err);
+			rc = take_token(&page, &watch, bucket, &next, err);
 		if (!rc)
 			rc = each(&page, bucket, fn, ud, err);
 		qb_s3_page_release(&page);
@@ -103,6 +133,7 @@ int qb_s3_list_objects(struct qb_s3 *s3, const char *bucket, const char *prefix,
 		token = next;
 	} while (!rc && token);
 	free(token);
+	free(watch.saved);
 	qb_buf_release(&body);
 	return rc;
 }
@@ -178,6 +209,7 @@ int qb_s3_pool_list_objects(struct qb_s3_pool *p, const char *bucket, const char
 			    qb_s3_object_fn fn, void *ud, struct qb_err *err)
 {
 	struct fetch *f = calloc(1, sizeof(*f));
+	struct token_watch watch = { 0 };
 	char *token = NULL;
 	int rc;
 
@@ -193,7 +225,7 @@ int qb_s3_pool_list_objects(struct qb_s3_pool *p, const char *bucket, const char
 		if (!rc)
 			rc = parse_page(&f->body, bucket, &page, err);
 		if (!rc)
-			rc = take_token(&page, token, bucket, &next, err);
+			rc = take_token(&page, &watch, bucket, &next, err);
 		/* The page is parsed into its own memory: the body can take the next one. */
 		if (!rc && next)
 			rc = fetch_start(p, f, bucket, prefix, next, PAGE_KEYS, err);
@@ -206,6 +238,7 @@ int qb_s3_pool_list_objects(struct qb_s3_pool *p, const char *bucket, const char
 			break;
 	}
 	free(token);
+	free(watch.saved);
 	if (f->busy)
 		f->abandoned = true;
 	else
