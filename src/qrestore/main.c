@@ -117,8 +117,14 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	{
 		char *dir = qb_strndup(path, (size_t)(base - path));
-		if (dir && qb_manifest_lookup(dir[0] ? dir : ".", base, &e, &err) == QB_OK && e.sha256[0])
+		int mrc = dir ? qb_manifest_lookup(dir[0] ? dir : ".", base, &e, &err) : QB_ENOMEM;
+		if (mrc == QB_OK && e.sha256[0])
 			o.expected_sha256 = e.sha256;
+		/* No manifest, or not a backup name: an old script's dump.  Anything else (a
+		 * damaged manifest, one that does not list the file) is said out loud. */
+		else if (mrc != QB_EARG && !(mrc == QB_ENOTFOUND && !strncmp(err.msg, "no manifest", 11)))
+			qb_log(QB_LOG_WARN, "%s: its SHA-256 cannot be checked against the manifest: %s",
+			       base, mrc == QB_OK ? "the manifest gives none" : err.msg);
 		free(dir);
 		qb_err_clear(&err);
 	}

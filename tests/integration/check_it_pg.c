@@ -131,6 +131,15 @@ START_TEST(roundtrip_rich)
 	ck_assert_msg(strstr(manifest, "\"sha256\"") && strstr(manifest, "\"app.clients\"") &&
 		      strstr(manifest, "\"server_version\""), "manifest: %s", manifest);
 	free(manifest);
+	/* A damaged manifest does not stop a restore (the dump checks itself), but the
+	 * SHA-256 it can no longer check is said out loud. */
+	ck_assert_int_eq(tu_sh(NULL, "for f in '%s'/manifest_*.json; do printf '{' > \"$f\"; done",
+			       dir), 0);
+	tu_pg_drop_db("qb_dst");
+	ck_assert_msg(run(&out, dir, "qb_src", args) == 0, "qrestore failed: %s", out);
+	ck_assert_msg(strstr(out, "cannot be checked against the manifest") &&
+		      strstr(out, "not valid JSON"), "%s", out);
+	free(out);
 	free(args);
 	free(path);
 	tu_rm_rf(dir);

@@ -1,6 +1,7 @@
 /*
  * manifest.c - writing and reading run manifests with cJSON.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,8 +165,13 @@ static char *read_small(const char *path, struct qb_err *err)
 	char chunk[65536];
 	size_t n;
 
-	if (!f)
+	if (!f) {
+		if (errno == ENOENT)
+			qb_err_set(err, QB_ENOTFOUND, "no manifest '%s'", path);
+		else
+			qb_err_sys(err, QB_EIO, errno, "unable to open the manifest '%s'", path);
 		return NULL;
+	}
 	qb_buf_init(&b, MANIFEST_MAX);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (qb_buf_append(&b, chunk, n, err)) {
@@ -173,6 +179,12 @@ static char *read_small(const char *path, struct qb_err *err)
 			qb_buf_release(&b);
 			return NULL;
 		}
+	if (ferror(f)) {
+		qb_err_set(err, QB_EIO, "unable to read the manifest '%s'", path);
+		fclose(f);
+		qb_buf_release(&b);
+		return NULL;
+	}
 	fclose(f);
 	return qb_buf_detach(&b);
 }
@@ -190,10 +202,14 @@ int qb_manifest_lookup(const char *dir, const char *name, struct qb_manifest_ent
 		return qb_err_set(err, QB_EARG, "'%s' is not a backup name", name);
 	snprintf(leaf, sizeof(leaf), QB_MANIFEST_PREFIX "%s" QB_MANIFEST_SUFFIX, stamp);
 	path = qb_path_join(dir, leaf);
-	text = path ? read_small(path, err) : NULL;
+	if (!path)
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	text = read_small(path, err);
 	free(path);
 	if (!text)
-		return qb_err_set(err, QB_ENOTFOUND, "no manifest for '%s'", name);
+		return err->code == QB_ENOTFOUND
+			       ? qb_err_set(err, QB_ENOTFOUND, "no manifest for '%s'", name)
+			       : err->code;
 	root = cJSON_Parse(text);
 	free(text);
 	if (!root)
