@@ -20,6 +20,7 @@
 #include "qb/buf.h"
 #include "qb/catalog.h"
 #include "qb/fsutil.h"
+#include "qb/lock.h"
 #include "qb/log.h"
 #include "qb/manifest.h"
 #include "qb/mirror.h"
@@ -248,6 +249,29 @@ static int latest(struct cli *c, struct args *a)
 	return rc;
 }
 
+/* A restore reads backups that a run's rotation or the server's DELETE could remove
+ * under it (a snapshot walked by --minio --delete, say): it takes the run lock too.
+ * Without a BACKUP_DIR (a dump brought from elsewhere) there is nothing to guard. */
+static int lock_backup_dir(struct cli *c, struct qb_lock **lk)
+{
+	const char *dir = qb_backup_dir(c->cfg);
+	struct qb_err err = { 0 };
+	struct stat st;
+
+	if (!dir || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return EXIT_OK;
+	if (qb_lock_acquire(lk, dir, "restore", &err)) {
+		if (err.code == QB_ELOCKED) {
+			char held[sizeof(err.msg)];
+			snprintf(held, sizeof(held), "%s", err.msg);
+			qb_err_set(&err, QB_ELOCKED, "%s: wait for it to end, then run qrestore "
+				   "again", held);
+		}
+		return cli_fail(c, &err);
+	}
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
@@ -262,16 +286,22 @@ int main(int argc, char **argv)
 		cli_done(&c);
 		return EXIT_CONFIG;
 	}
-	if (a.list)
+	if (a.list) {
 		rc = cli_list(&c, a.json);
-	else if (a.db)
-		rc = restore_db(&c, &a, a.db, false);
-	else if (a.minio)
-		rc = restore_minio(&c, &a, a.minio, false);
-	else if (a.code)
-		rc = restore_code(&c, &a);
-	else
-		rc = latest(&c, &a);
+	} else {
+		struct qb_lock *lk = NULL;
+		if ((rc = lock_backup_dir(&c, &lk)) == EXIT_OK) {
+			if (a.db)
+				rc = restore_db(&c, &a, a.db, false);
+			else if (a.minio)
+				rc = restore_minio(&c, &a, a.minio, false);
+			else if (a.code)
+				rc = restore_code(&c, &a);
+			else
+				rc = latest(&c, &a);
+		}
+		qb_lock_free(lk);
+	}
 	cli_done(&c);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "qb/lock.h"
 #include "testutil.h"
 
 static void roles(void)
@@ -321,6 +322,37 @@ START_TEST(unsupported_object_fails_by_name)
 }
 END_TEST
 
+/* A restore takes the run lock: while a run holds it, qrestore stops at once (exit 4),
+ * names the run and touches nothing. */
+START_TEST(restore_refused_while_a_run_holds_the_lock)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *path, *args;
+	struct qb_lock *lk = NULL;
+	struct qb_err err = { 0 };
+
+	path = dump_rich("qb_src5", dir);
+	tu_pg_drop_db("qb_dst5");
+	ck_assert_int_eq(qb_lock_acquire(&lk, dir, "all", &err), QB_OK);
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_dst5 --yes", path), 0);
+	ck_assert_int_eq(run(&out, dir, "qb_src5", args), 4);
+	ck_assert_msg(strstr(out, "type all") && strstr(out, "wait for it to end"), "%s", out);
+	free(out);
+	ck_assert_int_ne(tu_sh(&out, "PGPASSWORD='%s' '%s/psql' -X -q -At -h %s -p %s -U %s -d qb_dst5 "
+			       "-c 'SELECT 1'", tu_env("QB_TEST_PGPASSWORD"), tu_env("QB_TEST_PGBIN"),
+			       tu_env("QB_TEST_PGHOST"), tu_env("QB_TEST_PGPORT"),
+			       tu_env("QB_TEST_PGUSER")), 0);
+	free(out);
+	qb_lock_free(lk);
+	/* Released: the same command goes through. */
+	ck_assert_msg(run(&out, dir, "qb_src5", args) == 0, "%s", out);
+	free(out);
+	free(args);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(unreachable_database_fails_cleanly)
 {
 	char *dir = tu_tmpdir(), *out = NULL;
@@ -350,6 +382,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, replace_keeps_previous);
 	tcase_add_test(tc, unsupported_object_fails_by_name);
 	tcase_add_test(tc, unreachable_database_fails_cleanly);
+	tcase_add_test(tc, restore_refused_while_a_run_holds_the_lock);
 	suite_add_tcase(s, tc);
 	return s;
 }
