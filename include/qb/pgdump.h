@@ -71,9 +71,13 @@ struct qb_db_script_info {
 	char lc_ctype[128];
 };
 
-/* Read the whole script; QB_ECORRUPT when truncated or damaged, QB_EREFUSED
- * for a psql meta-command other than \connect, \restrict, \unrestrict, or a
- * statement that would touch another database.  expected_sha256 may be NULL. */
+/* Read the whole script; QB_ECORRUPT when truncated or damaged, when it holds
+ * no SQL statement, or, for a script qbackup did not make, when it does not
+ * end with pg_dump's closing line ("-- PostgreSQL database dump complete",
+ * then only blank, "--" and \unrestrict lines); QB_EREFUSED for a psql
+ * meta-command other than \connect, \restrict, \unrestrict, or a statement
+ * that would touch another database (CREATE, ALTER, DROP DATABASE).
+ * expected_sha256 may be NULL. */
 int qb_db_check_script(const char *path, const char *expected_sha256,
 		       struct qb_db_script_info *info, struct qb_err *err);
 

@@ -260,6 +260,45 @@ START_TEST(shell_escape_refused)
 }
 END_TEST
 
+/* Restore a legacy file made by cmd (run in dir, writing db_20260206_030000.sql.gz)
+ * onto a target with a marker row: refused with status 6 and words in the message. */
+static void legacy_refused(const char *target, const char *cmd, const char *words)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *args;
+	int rc;
+
+	make_target(target);
+	rc = tu_sh(&out, "cd '%s' && export PGPASSWORD='%s' PGBIN='%s' PGHOST=%s PGPORT=%s PGUSER=%s && %s", dir,
+		   tu_env("QB_TEST_PGPASSWORD"), tu_env("QB_TEST_PGBIN"), tu_env("QB_TEST_PGHOST"),
+		   tu_env("QB_TEST_PGPORT"), tu_env("QB_TEST_PGUSER"), cmd);
+	ck_assert_msg(rc == 0, "%s: %s", cmd, out);
+	free(out);
+	ck_assert_int_ge(asprintf(&args, "qrestore --db db_20260206_030000.sql.gz --target-db %s --yes", target), 0);
+	rc = run(&out, dir, target, args);
+	ck_assert_msg(rc == 6, "status 6 expected, got %d: %s", rc, out);
+	ck_assert_msg(strstr(out, words) != NULL, "the message says '%s': %s", words, out);
+	free(out);
+	assert_target_untouched(target);
+	free(args);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+START_TEST(legacy_empty_or_cut_dump_refused)
+{
+	/* The old scripts' "pg_dump | gzip" after pg_dump failed at once: a valid gzip of nothing. */
+	legacy_refused("qb_legacy_empty", "gzip -c </dev/null > db_20260206_030000.sql.gz", "no SQL statement");
+	/* pg_dump's output cut where its closing line starts: every statement is whole. */
+	load_fixture("qb_src6");
+	legacy_refused("qb_legacy_cut",
+		       "\"$PGBIN/pg_dump\" -d qb_src6 > full.sql && "
+		       "grep -q '^-- PostgreSQL database dump complete$' full.sql && "
+		       "sed '/^-- PostgreSQL database dump complete$/,$d' full.sql "
+		       "| gzip > db_20260206_030000.sql.gz",
+		       "-- PostgreSQL database dump complete");
+}
+END_TEST
+
 START_TEST(replace_keeps_previous)
 {
 	char *dir = tu_tmpdir(), *out = NULL, *path, *args;
@@ -379,6 +418,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, restores_pg_dump_plain);
 	tcase_add_test(tc, truncated_dump_refused);
 	tcase_add_test(tc, shell_escape_refused);
+	tcase_add_test(tc, legacy_empty_or_cut_dump_refused);
 	tcase_add_test(tc, replace_keeps_previous);
 	tcase_add_test(tc, unsupported_object_fails_by_name);
 	tcase_add_test(tc, unreachable_database_fails_cleanly);

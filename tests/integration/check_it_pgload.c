@@ -13,6 +13,9 @@
 
 #include "testutil.h"
 
+/* pg_dump's closing lines: a script not made by qbackup must end with them. */
+#define PG_END "\n--\n-- PostgreSQL database dump complete\n--\n\n"
+
 /* qrestore with RESTORE_JOBS=jobs into a new database target; returns its status. */
 static int qrestore(char **out, const char *script, const char *target, int jobs)
 {
@@ -147,7 +150,7 @@ START_TEST(session_settings_replayed)
 		"COPY public.t (a) FROM stdin;\n"
 		"caf\xe9\n"
 		"na\xefve\n"
-		"\\.\n";
+		"\\.\n" PG_END;
 	restore_gives(text, sizeof(text) - 1, "qb_ld_enc", NULL, "SELECT string_agg(a, ',' ORDER BY a) FROM t;",
 		      "café,naïve\n");
 }
@@ -163,7 +166,7 @@ START_TEST(foreign_keys_before_data_load_in_order)
 		"CREATE TABLE public.p (id int PRIMARY KEY, v text);\n"
 		"CREATE TABLE public.c (id int, p int REFERENCES public.p);\n"
 		"COPY public.p (id, v) FROM stdin;\n%s\\.\n"
-		"COPY public.c (id, p) FROM stdin;\n%s\\.\n", parent, child), 0);
+		"COPY public.c (id, p) FROM stdin;\n%s\\.\n" PG_END, parent, child), 0);
 	restore_gives(text, strlen(text), "qb_ld_fk", "one at a time", "SELECT count(*) FROM c JOIN p ON p.id = c.p;",
 		      "20000\n");
 	free(text);
@@ -179,7 +182,7 @@ START_TEST(script_transaction_stays_on_one_connection)
 		"BEGIN;\n"
 		"CREATE TABLE public.t (a int);\n"
 		"COPY public.t (a) FROM stdin;\n1\n2\n3\n\\.\n"
-		"COMMIT;\n";
+		"COMMIT;\n" PG_END;
 	restore_gives(text, sizeof(text) - 1, "qb_ld_txn", NULL, "SELECT sum(a) FROM t;", "6\n");
 }
 END_TEST
@@ -193,7 +196,7 @@ START_TEST(bad_row_on_a_data_connection)
 
 	ck_assert_int_ge(asprintf(&text,
 		"CREATE TABLE public.t (id int, v text);\n"
-		"COPY public.t (id, v) FROM stdin;\n%snot-a-number\tx\n\\.\n", good), 0);
+		"COPY public.t (id, v) FROM stdin;\n%snot-a-number\tx\n\\.\n" PG_END, good), 0);
 	path = script(dir, "bad.sql", text, strlen(text));
 	tu_pg_create_db("qb_ld_bad");
 	ck_assert_int_eq(tu_psql("qb_ld_bad", "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('untouched');", NULL), 0);
@@ -230,13 +233,13 @@ START_TEST(index_builds_side_by_side)
 		"CREATE UNIQUE INDEX a_y ON public.a USING btree (y);\n"
 		"CREATE INDEX a_xy ON public.a USING btree (x, y) WHERE (x > 1);\n"
 		"CREATE INDEX b_x ON public.b USING btree ((x + 1));\n"
-		"COMMENT ON INDEX public.a_x IS 'made beside the others';\n";
+		"COMMENT ON INDEX public.a_x IS 'made beside the others';\n" PG_END;
 	static const char bad[] =
 		"CREATE TABLE public.t (a int);\n"
 		"COPY public.t (a) FROM stdin;\n1\n1\n\\.\n"
 		"CREATE INDEX t_a ON public.t USING btree (a);\n"
 		"CREATE UNIQUE INDEX t_u ON public.t USING btree (a);\n"
-		"CREATE INDEX t_b ON public.t USING btree ((a + 1));\n";
+		"CREATE INDEX t_b ON public.t USING btree ((a + 1));\n" PG_END;
 	char *dir = tu_tmpdir(), *out = NULL;
 	char *pg = script(dir, "good.sql", good, sizeof(good) - 1), *pb = script(dir, "bad.sql", bad, sizeof(bad) - 1);
 	int rc = qrestore(&out, pg, "qb_ld_idx", 2);
@@ -277,7 +280,7 @@ START_TEST(fewer_connections_than_asked)
 		NULL), 0);
 	ck_assert_int_ge(asprintf(&text,
 		"CREATE TABLE public.t (id int, v text);\n"
-		"COPY public.t (id, v) FROM stdin;\n%s\\.\n", rows), 0);
+		"COPY public.t (id, v) FROM stdin;\n%s\\.\n" PG_END, rows), 0);
 	path = script(dir, "lim.sql", text, strlen(text));
 	ck_assert_int_ge(asprintf(&url, "postgresql://qb_lim:qb-lim-pw@%s:%s/postgres", tu_env("QB_TEST_PGHOST"),
 				  tu_env("QB_TEST_PGPORT")), 0);
@@ -305,7 +308,7 @@ END_TEST
 
 START_TEST(restore_jobs_checked)
 {
-	static const char text[] = "CREATE TABLE public.t (a int);\n";
+	static const char text[] = "CREATE TABLE public.t (a int);\n" PG_END;
 	char *dir = tu_tmpdir(), *out = NULL, *path = script(dir, "one.sql", text, sizeof(text) - 1);
 	int rc = qrestore(&out, path, "qb_ld_jobs", 0);
 

@@ -256,8 +256,8 @@ int exec_script(struct exec *x, const char *path, struct qb_err *err)
 		rc = run_indexes(x, &s, err);
 	if (!rc)
 		rc = loader_drain(x->load, err);
-	if (!rc && !script_complete(&s))
-		rc = qb_err_set(err, QB_ECORRUPT, "'%s' is truncated: the dump's end marker is missing", path);
+	if (!rc)
+		rc = script_finish(&s, x->res->statements, path, err);
 	if (!rc)
 		rc = collect_tables(x, err);
 	x->p.final = true;

@@ -21,6 +21,8 @@
 
 #define END_MARKER "-- qbackup dump complete\n"
 #define HEADER_MAX 4096
+/* pg_dump's last comment (then "--", and \unrestrict KEY in newer versions). */
+#define PG_DUMP_TRAILER "-- PostgreSQL database dump complete"
 
 static int src_read(void *ud, void *p, size_t cap, size_t *got, struct qb_err *err)
 {
@@ -104,7 +106,9 @@ int script_open(struct script *s, const char *path, struct qb_err *err)
 			header_value(line, "lc_ctype=", s->info.lc_ctype, sizeof(s->info.lc_ctype));
 		}
 	}
-	if (s->head_len < HEADER_MAX) {
+	{
+		/* The tail starts as the head's last bytes: the stream after the
+		 * head may be shorter than the tail, or empty. */
 		size_t tl = sizeof(s->tail) - 1, n = s->head_len < tl ? s->head_len : tl;
 		memcpy(s->tail + tl - n, s->head + s->head_len - n, n);
 	}
@@ -125,16 +129,70 @@ int script_head(const char *path, struct qb_db_script_info *info, struct qb_err 
 	return rc;
 }
 
-bool script_complete(const struct script *s)
+/* [p, end) holds nothing but spaces, tabs and a CR. */
+static bool blank(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	return p == end;
+}
+
+/* Is [p, end) a line pg_dump writes after its closing line: blank, "--", or
+ * "\unrestrict KEY" (since the August 2025 minor releases: 17.6, 16.10, 15.14...)? */
+static bool after_trailer(const char *p, const char *end)
+{
+	static const char unrestrict[] = "\\unrestrict ";
+	size_t n = (size_t)(end - p), un = sizeof(unrestrict) - 1;
+
+	return blank(p, end) || (n >= 2 && !memcmp(p, "--", 2) && blank(p + 2, end)) ||
+	       (n > un && !memcmp(p, unrestrict, un));
+}
+
+/* The tail's last line that is pg_dump's closing line, followed only by what
+ * after_trailer() allows.  Nothing else may follow: the closing line seen in
+ * COPY data or in a block comment would be followed by what ends them. */
+static bool pg_dump_complete(const char *tail, size_t tl)
+{
+	size_t ml = strlen(PG_DUMP_TRAILER), i = tl - ml + 1;
+	const char *p, *nl, *end = tail + tl;
+
+	while (--i > 0 && (tail[i - 1] != '\n' || memcmp(tail + i, PG_DUMP_TRAILER, ml)))
+		;
+	if (!i)
+		return false;
+	p = tail + i + ml;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	if (!blank(p, nl ? nl : end))
+		return false;
+	while (nl) {
+		p = nl + 1;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!after_trailer(p, nl ? nl : end))
+			return false;
+	}
+	return true;
+}
+
+int script_finish(const struct script *s, uint64_t statements, const char *path, struct qb_err *err)
 {
 	size_t tl = sizeof(s->tail) - 1, ml = strlen(END_MARKER);
 
-	if (!s->info.from_qbackup)
-		return true;  /* pg_dump's scripts: the scanner's checks are all we have */
+	/* A failed "pg_dump | gzip" leaves a valid gzip of nothing: restoring
+	 * it would swap an empty database in for the target. */
+	if (!statements)
+		return qb_err_set(err, QB_ECORRUPT,
+				  "'%s' contains no SQL statement (an empty or failed dump?); nothing was restored",
+				  path);
+	if (!s->info.from_qbackup) {
+		if (pg_dump_complete(s->tail, tl))
+			return QB_OK;
+		return qb_err_set(err, QB_ECORRUPT, "'%s' looks cut short: pg_dump's closing line '"
+				  PG_DUMP_TRAILER "' is missing at its end", path);
+	}
 	for (size_t i = 0; i + ml <= tl; i++)
 		if (!memcmp(s->tail + i, END_MARKER, ml))
-			return true;
-	return false;
+			return QB_OK;
+	return qb_err_set(err, QB_ECORRUPT, "'%s' is truncated: the dump's end marker is missing", path);
 }
 
 void script_close(struct script *s)
@@ -148,17 +206,81 @@ void script_close(struct script *s)
 	s->fd = -1;
 }
 
+/* p past a block comment that starts at p, nested ones included (an
+ * unclosed one ends at the NUL). */
+static const char *skip_block_comment(const char *p)
+{
+	unsigned long depth = 0;
+
+	do {
+		if (p[0] == '/' && p[1] == '*') {
+			depth++;
+			p += 2;
+		} else if (p[0] == '*' && p[1] == '/') {
+			depth--;
+			p += 2;
+		} else if (*p) {
+			p++;
+		} else {
+			break;
+		}
+	} while (depth);
+	return p;
+}
+
+/* p past what the server skips between tokens: blanks (space, tab, CR, LF,
+ * FF, VT), "--" comments to the end of the line, and block comments. */
+static const char *skip_blanks(const char *p)
+{
+	for (;;) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\f' || *p == '\v')
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+			p += strcspn(p, "\n");
+		else if (p[0] == '/' && p[1] == '*')
+			p = skip_block_comment(p);
+		else
+			return p;
+	}
+}
+
+static bool ident_char(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_' ||
+	       u == '$' || u >= 0x80;
+}
+
+/* The statement's first two tokens are the keywords a and b (any case). */
 static bool starts_with_words(const char *text, const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	const char *p = text;
+	const char *w[2] = { a, b }, *p = text;
 
-	if (strncasecmp(p, a, la) || (p[la] != ' ' && p[la] != '\t' && p[la] != '\n'))
-		return false;
-	p += la;
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return !strncasecmp(p, b, lb) && (p[lb] == ' ' || p[lb] == '\t' || p[lb] == '\n' || p[lb] == ';');
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(w[i]);
+		p = skip_blanks(p);
+		if (strncasecmp(p, w[i], n) || ident_char(p[n]))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+/*
+ * CREATE, DROP and ALTER DATABASE would act on other databases than the
+ * scratch one the script runs in (ALTER DATABASE could rename the live
+ * target or change its owner or settings).  pg_dump without --create emits
+ * none of them (PostgreSQL 11 and later keep ALTER DATABASE ... SET, the
+ * owner, COMMENT ON and GRANT ON DATABASE for --create; qrestore carries the
+ * target's own settings over itself).  COMMENT ON DATABASE, which pg_dump
+ * before 11 wrote without --create, stays allowed: it changes a comment only.
+ */
+static bool touches_database(const char *text)
+{
+	return starts_with_words(text, "CREATE", "DATABASE") ||
+	       starts_with_words(text, "DROP", "DATABASE") ||
+	       starts_with_words(text, "ALTER", "DATABASE");
 }
 
 int script_policy(const struct qb_sql_item *it, enum script_meta *meta, struct qb_err *err)
@@ -178,12 +300,11 @@ int script_policy(const struct qb_sql_item *it, enum script_meta *meta, struct q
 					  it->line, (int)(n + 1 > 40 ? 40 : n + 1), it->text);
 		return QB_OK;
 	}
-	if (it->kind == QB_SQL_STMT &&
-	    (starts_with_words(it->text, "CREATE", "DATABASE") || starts_with_words(it->text, "DROP", "DATABASE")))
+	if (it->kind == QB_SQL_STMT && touches_database(it->text))
 		return qb_err_set(err, QB_EREFUSED,
-				  "line %lu: the script creates or drops a database (made with pg_dump --create "
-				  "or pg_dumpall?); qrestore restores one database's contents, nothing was restored",
-				  it->line);
+				  "line %lu: the script creates, alters or drops a database (made with pg_dump "
+				  "--create or pg_dumpall?); qrestore restores one database's contents, nothing "
+				  "was restored", it->line);
 	return QB_OK;
 }
 
@@ -248,8 +369,8 @@ int qb_db_check_script(const char *path, const char *expected_sha256,
 				path, hj.hex, expected_sha256);
 	else if (!rc && hj.rc)
 		rc = qb_err_set(err, hj.err.code, "%s", hj.err.msg);
-	if (!rc && !script_complete(&s))
-		rc = qb_err_set(err, QB_ECORRUPT, "'%s' is truncated: the dump's end marker is missing", path);
+	if (!rc)
+		rc = script_finish(&s, s.info.statements, path, err);
 	if (!rc) {
 		memcpy(s.info.sha256, hj.hex, sizeof(hj.hex));
 		s.info.raw_bytes = s.raw;
