@@ -17,11 +17,14 @@
  *	rc = qb_code_archive(code_dir, backup_dir, "code_20260206_030000.tar.gz",
  *			     NULL, &progress, &st, &err);     // st.sha256 for the manifest
  *
- * Extracting: into a folder that is empty or does not exist yet (created
- * 0700).  The whole tarball is read and checked first, so a corrupt or
- * hostile one leaves the folder untouched: members with an absolute name,
- * a ".." component, or a path through a symlink stored earlier in the
- * archive are refused (QB_EREFUSED, naming the member).  libarchive's
+ * Extracting: into a folder that does not exist yet (created 0700), or an
+ * empty one owned by the effective uid and not writable by group or others
+ * (else QB_EREFUSED, saying why); a symlink is refused, as is a folder
+ * swapped for one between the check and the open.  The whole tarball is
+ * read and checked first, so a corrupt or hostile one leaves the folder
+ * untouched: members with an absolute name, a ".." component, or a path
+ * through a symlink stored earlier in the archive (or through a hard link
+ * to one) are refused (QB_EREFUSED, naming the member).  libarchive's
  * secure-extraction flags are set as well.  Modes and mtimes are restored,
  * owners too when running as root.  If extraction fails half way, what was
  * extracted is removed again.  While extracting, the process's working

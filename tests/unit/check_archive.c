@@ -318,6 +318,40 @@ START_TEST(test_hostile_refused)
 }
 END_TEST
 
+/* s -> a folder outside, h a hard link to s: h is a symlink too, so h/x goes outside. */
+START_TEST(test_hardlink_to_symlink_refused)
+{
+	char *base = tu_tmpdir();
+	char *outside = qb_path_join(base, "outside");               /* stands for /etc */
+	char *m1 = qb_asprintf("('l', 's', '%s'), ('h', 'h', 's'), ('f', 'h/passwd', 'x')",
+			       outside);
+	char *m2 = qb_asprintf("('l', 's', '%s'), ('h', 'h', './s'), ('h', 'h2', 'h'), "
+			       "('f', 'h2/passwd', 'x')", outside);
+
+	ck_assert_int_eq(mkdir(outside, 0700), 0);
+	refused(base, "hardsym.tar.gz", m1, "'h/passwd'");
+	refused(base, "hardsym2.tar.gz", m2, "'h2/passwd'");
+	ck_assert_int_eq(tu_count_entries(outside), 0);
+
+	/* A hard link to a symlink that nothing goes through is fine. */
+	{
+		char *tgz = hostile(base, "hardsym_ok.tar.gz",
+				    "('l', 's', '../..'), ('h', 'h', 's'), ('f', 'in.txt', 'x')");
+		char *to = qb_path_join(base, "new/target");
+		struct qb_err err = { 0 };
+		ck_assert_int_eq(qb_code_extract(tgz, to, &err), QB_OK);
+		ck_assert_int_eq(tu_count_entries(to), 3);
+		free(tgz);
+		free(to);
+	}
+	free(m1);
+	free(m2);
+	free(outside);
+	tu_rm_rf(base);
+	free(base);
+}
+END_TEST
+
 /* A tarball that passes the checks but fails half way: what was extracted goes. */
 START_TEST(test_failed_extraction_cleans_up)
 {
@@ -403,6 +437,72 @@ START_TEST(test_damaged_and_old_style)
 }
 END_TEST
 
+/* ---- the target folder ---------------------------------------------------- */
+
+/* Extracting tgz into dir is refused for why, and dir is left empty. */
+static void target_refused(const char *tgz, const char *dir, const char *why)
+{
+	struct qb_err err = { 0 };
+
+	ck_assert_int_eq(qb_code_extract(tgz, dir, &err), QB_EREFUSED);
+	ck_assert_msg(strstr(err.msg, why) != NULL, "%s: %s", dir, err.msg);
+	ck_assert_int_eq(tu_count_entries(dir), 0);
+}
+
+START_TEST(test_target_checked)
+{
+	char *base = tu_tmpdir();
+	char *tgz = hostile(base, "env.tar.gz", "('f', '.env', 'SECRET=1')");
+	char *open_dir = qb_path_join(base, "open");
+	char *group_dir = qb_path_join(base, "group");
+	char *real = qb_path_join(base, "real");
+	char *link = qb_path_join(base, "link");
+	char *theirs = qb_path_join(base, "theirs");
+	char *ours = qb_path_join(base, "ours");
+	struct qb_err err = { 0 };
+	struct stat sb;
+
+	/* Writable by others (a pre-made /tmp/code) or by the group: refused, untouched. */
+	ck_assert_int_eq(mkdir(open_dir, 0700), 0);
+	ck_assert_int_eq(chmod(open_dir, 0777), 0);
+	target_refused(tgz, open_dir, "writable by group or others");
+	ck_assert_int_eq(stat(open_dir, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0777);
+	ck_assert_int_eq(mkdir(group_dir, 0700), 0);
+	ck_assert_int_eq(chmod(group_dir, 0770), 0);
+	target_refused(tgz, group_dir, "writable by group or others");
+
+	/* A symlink to an empty folder of ours: refused, the folder stays empty. */
+	ck_assert_int_eq(mkdir(real, 0700), 0);
+	ck_assert_int_eq(symlink(real, link), 0);
+	target_refused(tgz, link, "symlink");
+	ck_assert_int_eq(lstat(link, &sb), 0);
+	ck_assert(S_ISLNK(sb.st_mode));
+
+	/* Owned by someone else: only root can make such a folder to test with. */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(mkdir(theirs, 0700), 0);
+		ck_assert_int_eq(chown(theirs, 65534, 65534), 0);
+		target_refused(tgz, theirs, "owned by uid 65534");
+	}
+
+	/* An empty 0700 folder of ours: accepted, as before. */
+	ck_assert_int_eq(mkdir(ours, 0700), 0);
+	ck_assert_int_eq(qb_code_extract(tgz, ours, &err), QB_OK);
+	ck_assert_int_eq(tu_count_entries(ours), 1);
+
+	free(tgz);
+	free(open_dir);
+	free(group_dir);
+	free(real);
+	free(link);
+	free(theirs);
+	free(ours);
+	tu_rm_rf(base);
+	free(base);
+}
+END_TEST
+
 extern Suite *suite_archive(void);
 
 Suite *suite_archive(void)
@@ -414,8 +514,10 @@ Suite *suite_archive(void)
 	tcase_add_test(tc, test_archive_roundtrip);
 	tcase_add_test(tc, test_excludes);
 	tcase_add_test(tc, test_hostile_refused);
+	tcase_add_test(tc, test_hardlink_to_symlink_refused);
 	tcase_add_test(tc, test_failed_extraction_cleans_up);
 	tcase_add_test(tc, test_damaged_and_old_style);
+	tcase_add_test(tc, test_target_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,33 +27,89 @@ static const int base_flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 	ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 	ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 
-/* The target must be an empty folder, or not exist (then it is created 0700). */
-static int prepare_target(const char *dir, bool *created, struct qb_err *err)
+/*
+ * Whoever else can write into the target, or owns it, could read what we
+ * extract (a code tree holds .env secrets) or swap parts of it: a folder
+ * another user made in advance at the path we were given (say /tmp/code),
+ * or a symlink to one, is refused.  The checks are made on the opened
+ * folder, so a swap between the lstat and the open is refused too.
+ */
+static int check_target(int dfd, const char *dir, struct qb_err *err)
 {
 	struct stat st;
-	struct dirent *de;
-	DIR *d;
 
-	*created = false;
-	if (stat(dir, &st) < 0) {
-		if (errno != ENOENT)
-			return qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'", dir);
-		*created = true;
-		return qb_mkdir_p(dir, 0700, err);
+	if (fstat(dfd, &st) < 0)
+		return qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'", dir);
+	if (st.st_uid != geteuid())
+		return qb_err_set(err, QB_EREFUSED, "refusing '%s': it is owned by uid %lu, not "
+				  "by us; choose a new path or fix its owner", dir,
+				  (unsigned long)st.st_uid);
+	if (st.st_mode & 022)
+		return qb_err_set(err, QB_EREFUSED, "refusing '%s': it is writable by group or "
+				  "others (mode %04o); choose a new path or fix its mode", dir,
+				  (unsigned)(st.st_mode & 07777));
+	return QB_OK;
+}
+
+static int check_empty(int dfd, const char *dir, struct qb_err *err)
+{
+	int fd = dup(dfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	int rc = QB_OK;
+
+	if (!d) {
+		rc = qb_err_sys(err, QB_EIO, errno, "unable to read folder '%s'", dir);
+		if (fd >= 0)
+			close(fd);
+		return rc;
 	}
-	if (!S_ISDIR(st.st_mode))
-		return qb_err_set(err, QB_EREFUSED, "'%s' is not a folder", dir);
-	d = opendir(dir);
-	if (!d)
-		return qb_err_sys(err, QB_EIO, errno, "unable to read folder '%s'", dir);
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			closedir(d);
-			return qb_err_set(err, QB_EREFUSED, "'%s' is not empty", dir);
+			rc = qb_err_set(err, QB_EREFUSED, "'%s' is not empty", dir);
+			break;
 		}
 	}
 	closedir(d);
-	return QB_OK;
+	return rc;
+}
+
+/*
+ * The target must be an empty folder of ours that only we can write to, or
+ * not exist (then it is created 0700).  On success *dfd is the open folder.
+ */
+static int open_target(const char *dir, bool *created, int *dfd, struct qb_err *err)
+{
+	struct stat st;
+	int rc;
+
+	*created = false;
+	if (lstat(dir, &st) < 0) {
+		if (errno != ENOENT)
+			return qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'", dir);
+		if ((rc = qb_mkdir_p(dir, 0700, err)))
+			return rc;
+		*created = true;
+	} else if (S_ISLNK(st.st_mode)) {
+		return qb_err_set(err, QB_EREFUSED, "refusing '%s': it is a symlink; choose a new "
+				  "path or pass the folder it points to", dir);
+	} else if (!S_ISDIR(st.st_mode)) {
+		return qb_err_set(err, QB_EREFUSED, "'%s' is not a folder", dir);
+	}
+	*dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*dfd < 0)
+		return errno == ELOOP || errno == ENOTDIR ?
+			qb_err_set(err, QB_EREFUSED, "refusing '%s': it changed into a symlink "
+				   "or a file while being checked", dir) :
+			qb_err_sys(err, QB_EIO, errno, "unable to open '%s'", dir);
+	rc = check_target(*dfd, dir, err);
+	if (!rc)
+		rc = check_empty(*dfd, dir, err);
+	if (rc) {
+		close(*dfd);
+		*dfd = -1;
+	}
+	return rc;
 }
 
 /* Undo a failed extraction: the folder was empty (or new) before. */
@@ -163,13 +219,13 @@ static int extract(const char *tarball, const char *to_dir, struct qb_err *err)
 	int cwd = -1, dfd = -1, rc;
 
 	rc = qb_code_verify(tarball, NULL, err);
+	/* A refused target is someone else's: it is left as it is. */
 	if (!rc)
-		rc = prepare_target(to_dir, &created, err);
+		rc = open_target(to_dir, &created, &dfd, err);
 	if (rc)
 		return rc;
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	dfd = open(to_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0 || dfd < 0 || fchdir(dfd) < 0) {
+	if (cwd < 0 || fchdir(dfd) < 0) {
 		rc = qb_err_sys(err, QB_EIO, errno, "unable to enter '%s'", to_dir);
 		goto out;
 	}

@@ -8,7 +8,7 @@
  *
  * A symlink member may point anywhere (code trees hold such links, and we
  * archive them as they are); what is refused is a later member whose path
- * goes through it.
+ * goes through it, or through a hard link to it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -147,21 +147,45 @@ static int check_name(struct arc_guard *g, const char *member, const char *name,
 	return rc;
 }
 
+/*
+ * A hard link to a symlink member is a second name of that symlink (link(2)
+ * does not follow it), so later paths through it must be refused as well.
+ * We record the hard link's name as a link rather than refuse the tarball:
+ * hard links to regular files (our own backups hold them) are unaffected,
+ * and so are hard links to symlinks that nothing goes through.
+ * 1: name is a recorded symlink member, 0: it is not, -1: out of memory.
+ */
+static int is_link_member(const struct arc_guard *g, const char *name)
+{
+	char *norm = normalize(name);
+	size_t at;
+	int yes;
+
+	if (!norm)
+		return -1;
+	yes = find(g, norm, strlen(norm), &at);
+	free(norm);
+	return yes;
+}
+
 int arc_guard_check(struct arc_guard *g, struct archive_entry *e, struct qb_err *err)
 {
 	const char *path = archive_entry_pathname(e);
 	const char *hard = archive_entry_hardlink(e);
 	char *norm;
-	int rc;
+	int rc, hard_to_link = 0;
 
 	if (!path)
 		path = archive_entry_pathname_utf8(e);
 	if (!path || !path[0])
 		return qb_err_set(err, QB_EREFUSED, "refusing a member with an empty name");
 	rc = check_name(g, path, path, "its name", err);
-	if (!rc && hard)
+	if (!rc && hard) {
 		rc = check_name(g, path, hard, "its hard link target", err);
-	if (rc || archive_entry_filetype(e) != AE_IFLNK)
+		if (!rc && (hard_to_link = is_link_member(g, hard)) < 0)
+			return qb_err_set(err, QB_ENOMEM, "out of memory");
+	}
+	if (rc || (archive_entry_filetype(e) != AE_IFLNK && !hard_to_link))
 		return rc;
 	norm = normalize(path);
 	if (!norm || remember(g, norm)) {
