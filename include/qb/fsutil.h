@@ -56,7 +56,8 @@ void qb_stamp(time_t t, char *buf, size_t len);
 /* Parse a stamp back; false when s does not start with one. */
 bool qb_stamp_parse(const char *s, struct tm *tm);
 
-/* Remove QB_TMP_PREFIX leftovers in dir (files and folders, recursively). */
+/* Remove QB_TMP_PREFIX leftovers in dir (files and folders, recursively).  One that
+ * cannot be removed does not stop the others; the first failure is returned, naming it. */
 int qb_clean_leftovers(const char *dir, unsigned *removed, struct qb_err *err);
 /* rm -rf of path, without following symlinks. */
 int qb_remove_tree(const char *path, struct qb_err *err);
