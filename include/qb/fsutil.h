@@ -62,7 +62,8 @@ int qb_open_parent_nofollow(int dirfd, const char *rel, const char **leaf);
 /* openat(dirfd, rel, flags | O_NOFOLLOW) with no symlink followed anywhere in rel. */
 int qb_open_nofollow(int dirfd, const char *rel, int flags, unsigned mode);
 
-/* Remove QB_TMP_PREFIX leftovers in dir (files and folders, recursively). */
+/* Remove QB_TMP_PREFIX leftovers in dir (files and folders, recursively).  One that
+ * cannot be removed does not stop the others; the first failure is returned, naming it. */
 int qb_clean_leftovers(const char *dir, unsigned *removed, struct qb_err *err);
 /* rm -rf of path, without following symlinks. */
 int qb_remove_tree(const char *path, struct qb_err *err);

@@ -3,14 +3,17 @@
  *
  *	struct qb_run_opts o = { .types = QB_RUN_ALL, .notify = true };
  *	struct qb_run_result r;
- *	rc = qb_run(cfg, &o, &r, &err);    // rc != QB_OK: some step failed (see r.steps)
+ *	rc = qb_run(cfg, &o, &r, &err);    // rc != QB_OK: the run failed (r.steps, err.msg)
  *	char *json = qb_run_json(&r);      // for --json and the server
  *
- * Under the run lock: leftovers of a crashed run are removed, the disk is
- * checked against an estimate of what the run needs, then the steps run in
- * the order db, minio, code under one time stamp.  A failing step does not
- * stop the others.  The manifest is written; the rotation runs only when
- * every step succeeded; the disk is checked again (DISK_ALERT_PERCENT);
+ * Under the run lock: leftovers of a crashed run are removed (one that
+ * cannot be is a warning, the run goes on), the disk is checked against an
+ * estimate of what the run needs, then the steps run in the order db,
+ * minio, code under one time stamp.  A failing step does not stop the
+ * others.  The manifest is written; the rotation runs only when every step
+ * succeeded and the manifest was written; a manifest or rotation failure
+ * fails the run like a step (the backups made are kept); the disk is
+ * checked again (DISK_ALERT_PERCENT);
  * with notify, a failure or a disk alert sends an email (Brevo); the
  * metrics file is rewritten when BACKUP_METRICS_FILE is set.
  */

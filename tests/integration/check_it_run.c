@@ -408,6 +408,117 @@ START_TEST(killed_run_then_clean_run)
 }
 END_TEST
 
+/*
+ * Make file undeletable, as root-owned files left by the old scripts are to
+ * a non-root run.  Not root: its folder loses write permission.  Root (CI)
+ * ignores permissions, so the file is made immutable (chattr +i, ext4 and
+ * most local filesystems); false when that is not possible here.
+ */
+static bool pin(const char *file)
+{
+	if (getuid() != 0)
+		return tu_sh(NULL, "chmod 0500 \"$(dirname '%s')\"", file) == 0;
+	return tu_sh(NULL, "chattr +i '%s' 2>/dev/null", file) == 0;
+}
+
+/* Undo pin() wherever the file is now, so that teardown can remove it. */
+static void unpin(const char *dir)
+{
+	if (getuid() != 0)
+		tu_sh(NULL, "find '%s' -type d -exec chmod 0700 {} + 2>/dev/null", dir);
+	else
+		tu_sh(NULL, "chattr -R -i '%s' 2>/dev/null", dir);
+}
+
+/* A minio snapshot the rotation cannot remove fails that run; the renamed
+ * leftover it leaves must not stop the next one. */
+START_TEST(undeletable_leftover_warns_next_run_goes_on)
+{
+	struct env *e;
+	char *out1 = NULL, *out2 = NULL, *file;
+	cJSON *req, *body;
+	int before1, before2, after, rc1, rc2;
+
+	small_db("qb_left");
+	e = setup("qb_left", false, NULL);
+	old_sets(e);
+	ck_assert_int_ge(asprintf(&file, "%s/minio_20260201_030000/b/k", e->backups), 0);
+	if (!pin(file)) {
+		/* Root on a filesystem without chattr +i: nothing here can refuse root a removal. */
+		fprintf(stderr, "undeletable_leftover_warns_next_run_goes_on: skipped, chattr +i not supported\n");
+		free(file);
+		teardown(e);
+		return;
+	}
+	/* Both runs, then unpin, then the checks: a failed check must not leave an immutable file behind. */
+	before1 = recorded();
+	rc1 = qb(&out1, e, "--notify");
+	before2 = recorded();
+	rc2 = qb(&out2, e, "--notify");
+	after = recorded();
+	unpin(e->backups);
+	free(file);
+
+	ck_assert_msg(rc1 == 1 && strstr(out1, "rotation"), "a failed rotation fails the run (%d): %s", rc1, out1);
+	ck_assert_int_eq(before2, before1 + 1);
+	ck_assert_msg(rc2 == 0, "the leftover stopped the next run (%d): %s", rc2, out2);
+	ck_assert_msg(strstr(out2, "WARN") && strstr(out2, ".qb-tmp.minio_20260201_030000"),
+		      "no warning naming the leftover: %s", out2);
+	ck_assert_int_eq(after, before2);   /* the second run went well: no email */
+	free(out1);
+	free(out2);
+	ck_assert_int_eq(count(e->backups, ".qb-tmp.minio_20260201_030000"), 1);
+	/* Both runs' db and code backups are there; the second run's rotation did its work. */
+	ck_assert_int_eq(count(e->backups, "db_") - count(e->backups, "db_202602"), 2);
+	ck_assert_int_eq(count(e->backups, "db_"), 14);
+	ck_assert_int_eq(count(e->backups, "minio_"), 14);
+	ck_assert_int_eq(count(e->backups, "code_"), 14);
+	/* The first run's alert: the rotation, and why. */
+	req = last_recorded();
+	body = cJSON_Parse(cJSON_GetObjectItem(req, "body")->valuestring);
+	ck_assert_msg(strstr(cJSON_GetObjectItem(body, "subject")->valuestring, "rotation") != NULL, "subject: %s",
+		      cJSON_GetObjectItem(body, "subject")->valuestring);
+	cJSON_Delete(body);
+	cJSON_Delete(req);
+	teardown(e);
+}
+END_TEST
+
+/* A rotation that cannot run fails the run, after the backups were made and kept. */
+START_TEST(invalid_keep_fails_the_run_keeps_backups)
+{
+	struct env *e;
+	char *out = NULL;
+	cJSON *root, *req, *body;
+	int before = recorded(), rc;
+
+	small_db("qb_keep");
+	e = setup("qb_keep", false, "BACKUP_KEEP=abc\n");
+	old_sets(e);
+	rc = qb(&out, e, "--json --notify");
+	ck_assert_msg(rc == 1 && strstr(out, "BACKUP_KEEP must be a whole number"), "status %d: %s", rc, out);
+	root = cJSON_Parse(strstr(out, "{\"stamp\""));
+	ck_assert_msg(root != NULL, "no JSON: %s", out);
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(root, "ok")));
+	cJSON_Delete(root);
+	free(out);
+	ck_assert_int_eq(count(e->backups, "db_"), 17);
+	ck_assert_int_eq(count(e->backups, "code_"), 17);
+	ck_assert_int_eq(count(e->backups, "minio_"), 16);
+	ck_assert_int_eq(count(e->backups, "manifest_"), 17);
+	ck_assert_int_eq(recorded(), before + 1);
+	req = last_recorded();
+	body = cJSON_Parse(cJSON_GetObjectItem(req, "body")->valuestring);
+	ck_assert_msg(strstr(cJSON_GetObjectItem(body, "subject")->valuestring, "rotation") != NULL, "subject: %s",
+		      cJSON_GetObjectItem(body, "subject")->valuestring);
+	ck_assert_msg(strstr(cJSON_GetObjectItem(body, "textContent")->valuestring, "BACKUP_KEEP") != NULL,
+		      "body: %s", cJSON_GetObjectItem(body, "textContent")->valuestring);
+	cJSON_Delete(body);
+	cJSON_Delete(req);
+	teardown(e);
+}
+END_TEST
+
 START_TEST(delete_refuses_unsafe_names)
 {
 	static const char *const bad[] = { "../x", "a/b", "..", ".qbackup.lock", "manifest_20260201_030000.json",
@@ -483,6 +594,8 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, disk_alert);
 	tcase_add_test(tc, second_run_refused_while_locked);
 	tcase_add_test(tc, killed_run_then_clean_run);
+	tcase_add_test(tc, undeletable_leftover_warns_next_run_goes_on);
+	tcase_add_test(tc, invalid_keep_fails_the_run_keeps_backups);
 	tcase_add_test(tc, delete_refuses_unsafe_names);
 	tcase_add_test(tc, hostile_tarball_refused);
 	suite_add_tcase(s, tc);

@@ -93,12 +93,19 @@ int qb_clean_leftovers(const char *dir, unsigned *removed, struct qb_err *err)
 		*removed = 0;
 	if (!d)
 		return errno == ENOENT ? QB_OK : qb_err_sys(err, QB_EIO, errno, "unable to read folder '%s'", dir);
-	while (!rc && (de = readdir(d))) {
+	/* One leftover that cannot go (a root-owned file) must not keep the others. */
+	while ((de = readdir(d))) {
+		struct qb_err e = { 0 };
 		if (strncmp(de->d_name, QB_TMP_PREFIX, strlen(QB_TMP_PREFIX)) != 0)
 			continue;
-		rc = remove_at(dirfd(d), de->d_name, err);
-		if (!rc && removed)
-			(*removed)++;
+		if (remove_at(dirfd(d), de->d_name, &e) == QB_OK) {
+			if (removed)
+				(*removed)++;
+		} else if (!rc) {
+			rc = qb_err_prefix(&e, "unable to remove leftover '%s/%s'", dir, de->d_name);
+			if (err)
+				*err = e;
+		}
 	}
 	closedir(d);
 	return rc;

@@ -191,24 +191,42 @@ static void write_metrics(const struct qb_config *cfg, const struct qb_run_resul
 		qb_log(QB_LOG_WARN, "metrics not written: %s", e.msg);
 }
 
-static void rotate(const struct qb_config *cfg, const char *dir, struct qb_run_result *res)
+/* A rotation that cannot run or stops half way fails the run: the admin must hear of it. */
+static int rotate(const struct qb_config *cfg, const char *dir, struct qb_run_result *res,
+		  struct qb_err *err)
 {
 	struct qb_prune_opts po = { .keep = 14 };
 	struct qb_prune_result pr;
-	struct qb_err e = { 0 };
+	int rc;
 
 	memset(&pr, 0, sizeof(pr));
-	if (qb_config_get_long(cfg, "BACKUP_KEEP", 14, 1, 100000, &po.keep, &e) ||
-	    qb_config_get_long(cfg, "BACKUP_MAX_AGE_DAYS", 0, 0, 100000, &po.max_age_days, &e)) {
-		qb_log(QB_LOG_ERROR, "rotation skipped: %s", e.msg);
-		return;
+	if (qb_config_get_long(cfg, "BACKUP_KEEP", 14, 1, 100000, &po.keep, err) ||
+	    qb_config_get_long(cfg, "BACKUP_MAX_AGE_DAYS", 0, 0, 100000, &po.max_age_days, err)) {
+		qb_log(QB_LOG_ERROR, "rotation skipped: %s", err->msg);
+		return err->code;
 	}
-	if (qb_catalog_prune(dir, &po, &pr, &e))
-		qb_log(QB_LOG_ERROR, "rotation: %s", e.msg);
+	rc = qb_catalog_prune(dir, &po, &pr, err);
+	if (rc)
+		qb_log(QB_LOG_ERROR, "rotation: %s", err->msg);
 	for (size_t i = 0; i < pr.count; i++)
 		qb_log(QB_LOG_INFO, "rotation: removed %s", pr.items[i].name);
 	res->pruned = (unsigned)pr.count;
 	qb_prune_result_release(&pr);
+	return rc;
+}
+
+/* Leftovers have temporary names and are never taken for backups: one that
+ * cannot go (a root-owned file in a non-root run) is worth a warning, not a
+ * night without backup. */
+static void clean_leftovers(const char *dir)
+{
+	struct qb_err e = { 0 };
+	unsigned cleaned = 0;
+
+	if (qb_clean_leftovers(dir, &cleaned, &e))
+		qb_log(QB_LOG_WARN, "leftovers of an earlier run not removed, the run goes on: %s", e.msg);
+	if (cleaned)
+		qb_log(QB_LOG_INFO, "removed %u leftover(s) of an interrupted run", cleaned);
 }
 
 static void disk_after(const struct qb_config *cfg, const char *dir, const struct qb_run_opts *o,
@@ -237,6 +255,34 @@ static void disk_after(const struct qb_config *cfg, const char *dir, const struc
 	}
 }
 
+/* The failed steps, then what failed after them (late_what, its error in late), make
+ * the alert and the run's error. */
+static int run_failed(const struct qb_config *cfg, const struct qb_run_opts *o,
+		      const struct qb_run_result *res, const char *late_what, const struct qb_err *late,
+		      struct qb_err *err)
+{
+	char failed[64] = "", what[96];
+	const char *first = NULL;
+
+	for (size_t i = 0; i < res->nsteps; i++)
+		if (res->steps[i].status == QB_STEP_FAILED) {
+			snprintf(failed + strlen(failed), sizeof(failed) - strlen(failed), "%s%s",
+				 failed[0] ? ", " : "", res->steps[i].kind);
+			if (!first)
+				first = res->steps[i].error;
+		}
+	if (late_what) {
+		snprintf(failed + strlen(failed), sizeof(failed) - strlen(failed), "%s%s",
+			 failed[0] ? ", " : "", late_what);
+		if (!first)
+			first = late->msg;
+	}
+	snprintf(what, sizeof(what), "backup failed (%s)", failed);
+	if (o->notify)
+		send_alert(cfg, what, failed, first);
+	return qb_err_set(err, QB_EIO, "%s: %s", what, first ? first : "");
+}
+
 int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_run_result *res,
 	   struct qb_err *err)
 {
@@ -250,7 +296,8 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 	struct qb_manifest *m = NULL;
 	struct timespec t0;
 	time_t started;
-	unsigned cleaned = 0;
+	struct qb_err late = { 0 };   /* the first failure after the steps */
+	const char *late_what = NULL; /* "manifest", "rotation" */
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -260,9 +307,7 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 	if (!rc && !o->lock)
 		rc = qb_lock_acquire(&lock, dir, o->run_type ? o->run_type : "all", err);
 	if (!rc)
-		rc = qb_clean_leftovers(dir, &cleaned, err);
-	if (!rc && cleaned)
-		qb_log(QB_LOG_INFO, "removed %u leftover(s) of an interrupted run", cleaned);
+		clean_leftovers(dir);
 	for (size_t i = 0; !rc && i < 3; i++) {
 		const char *why;
 		if ((o->types & steps[i].bit) && !configured(cfg, steps[i].bit, &why) && o->explicit_type)
@@ -315,30 +360,25 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 		if (s->status == QB_STEP_FAILED)
 			res->ok = false;
 	}
-	if (qb_manifest_write(m, dir, time(NULL), err))
-		qb_log(QB_LOG_ERROR, "manifest not written: %s", err->msg);
+	if (qb_manifest_write(m, dir, time(NULL), &late)) {
+		qb_log(QB_LOG_ERROR, "manifest not written: %s", late.msg);
+		late_what = "manifest";
+		res->ok = false;
+	}
 	qb_manifest_free(m);
-	if (res->ok)
-		rotate(cfg, dir, res);
-	else
-		qb_log(QB_LOG_WARN, "not rotating: a step failed, older backups are kept");
+	/* Only after a run that went right in full: never rotate good backups away for a failed one. */
+	if (res->ok) {
+		if (rotate(cfg, dir, res, &late)) {
+			late_what = "rotation";
+			res->ok = false;
+		}
+	} else {
+		qb_log(QB_LOG_WARN, "not rotating: the run failed, older backups are kept");
+	}
 	res->seconds = qb_seconds_since(&t0);
 	disk_after(cfg, dir, o, res);
-	if (!res->ok) {
-		char failed[64] = "", what[96];
-		const char *first = NULL;
-		for (size_t i = 0; i < res->nsteps; i++)
-			if (res->steps[i].status == QB_STEP_FAILED) {
-				snprintf(failed + strlen(failed), sizeof(failed) - strlen(failed), "%s%s",
-					 failed[0] ? ", " : "", res->steps[i].kind);
-				if (!first)
-					first = res->steps[i].error;
-			}
-		snprintf(what, sizeof(what), "backup failed (%s)", failed);
-		if (o->notify)
-			send_alert(cfg, what, failed, first);
-		rc = qb_err_set(err, QB_EIO, "%s: %s", what, first ? first : "");
-	}
+	if (!res->ok)
+		rc = run_failed(cfg, o, res, late_what, &late, err);
 	write_metrics(cfg, res);
 	qb_lock_free(lock);
 	return rc;
