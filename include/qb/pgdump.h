@@ -18,10 +18,16 @@
  * checksum, psql meta-commands, truncation) without touching any database;
  * qb_db_restore() then restores into a new database beside the target and
  * swaps names only when everything succeeded.  The previous target is kept
- * under a dated name, reported in the result.
+ * under a dated name, reported in the result.  What the script does not
+ * carry is copied from the old target to the new database before the swap:
+ * its settings (ALTER DATABASE ... SET), its roles' settings in it (ALTER
+ * ROLE ... IN DATABASE ... SET; one the restoring user may not make is a
+ * warning in the log) and its privileges (GRANT ... ON DATABASE).
  *
  * The connection comes from DATABASE_URL (a libpq URI or conninfo string),
- * else from libpq's own PG* variables.
+ * else from libpq's own PG* variables.  A DATABASE_URL libpq cannot parse is
+ * QB_ECONFIG with a message that does not quote it.  The server's notices
+ * go to qb_log() at debug level.
  */
 #ifndef QB_PGDUMP_H
 #define QB_PGDUMP_H

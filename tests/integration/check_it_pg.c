@@ -407,6 +407,199 @@ START_TEST(unreachable_database_fails_cleanly)
 }
 END_TEST
 
+/* A database's settings, its roles' settings in it and its privileges (the
+ * ACL's entries sorted: their order is not part of what they grant). */
+static char *db_properties(const char *db)
+{
+	char *sql, *out = NULL;
+
+	ck_assert_int_ge(asprintf(&sql,
+		"SELECT coalesce(r.rolname, '-') || ' ' || s.setconfig::text FROM pg_db_role_setting s "
+		"JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole "
+		"WHERE d.datname = '%s' "
+		"UNION ALL SELECT 'acl ' || coalesce((SELECT array_agg(a::text ORDER BY a::text) "
+		"FROM unnest(d.datacl) a)::text, 'default') FROM pg_database d WHERE d.datname = '%s' "
+		"ORDER BY 1;", db, db), 0);
+	ck_assert_int_eq(tu_psql("postgres", sql, &out), 0);
+	free(sql);
+	return out;
+}
+
+/* qrestore of a one-table script over db, connecting as url (NULL: the test
+ * user); returns its status, output in *out; the previous database is dropped. */
+static int restore_over(char **out, const char *db, const char *url)
+{
+	char *dir = tu_tmpdir(), *path, *own = url ? NULL : tu_pg_url("postgres"), *prev = NULL;
+	const char *sql = "CREATE TABLE restored (a int);\n";
+	int rc;
+
+	ck_assert_int_ge(asprintf(&path, "%s/small.sql", dir), 0);
+	tu_write_file(path, sql, strlen(sql));
+	rc = tu_sh(out, "env -u PGPASSWORD BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db '%s' "
+		   "--target-db %s --yes </dev/null", dir, url ? url : own, tu_env("QB_BUILD"), path, db);
+	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database "
+				 "WHERE datname LIKE 'qb\\_%\\_before\\_%';", &prev), 0);
+	for (char *p = prev, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		*nl = '\0';
+		tu_pg_drop_db(p);
+	}
+	free(prev);
+	free(own);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+	return rc;
+}
+
+START_TEST(restore_keeps_settings)
+{
+	char *before, *after, *out = NULL;
+	int rc;
+
+	roles();
+	make_target("qb_props");
+	ck_assert_int_eq(tu_psql("postgres",
+		"ALTER DATABASE qb_props SET search_path = app, public, \"My \"\"Q\"\" Schema\";"
+		"ALTER DATABASE qb_props SET temp_tablespaces = '';"
+		"ALTER DATABASE qb_props SET work_mem = '8MB';"
+		"ALTER ROLE qb_reader IN DATABASE qb_props SET search_path = \"x, y\", app;"
+		"ALTER ROLE qb_reader IN DATABASE qb_props SET statement_timeout = '5s';", NULL), 0);
+	before = db_properties("qb_props");
+	ck_assert_msg(strstr(before, "- {\"search_path=app, public, \\\"My \\\"\\\"Q\\\"\\\" Schema\\\"\"") &&
+		      strstr(before, "qb_reader {\"search_path=\\\"x, y\\\", app\",statement_timeout=5s}"),
+		      "fixture: %s", before);
+	rc = restore_over(&out, "qb_props", NULL);
+	ck_assert_msg(rc == 0, "qrestore failed: %s", out);
+	free(out);
+	after = db_properties("qb_props");
+	ck_assert_str_eq(after, before);
+	ck_assert_int_eq(tu_psql("qb_props", "SELECT count(*) FROM restored; SHOW search_path;", &out), 0);
+	ck_assert_str_eq(out, "0\napp, public, \"My \"\"Q\"\" Schema\"\n");
+	free(out);
+	free(before);
+	free(after);
+	tu_pg_drop_db("qb_props");
+}
+END_TEST
+
+/* Restore over db after grants (whose ACL has the entry expect); the ACL
+ * must come back entry for entry. */
+static void assert_acl_kept(const char *db, const char *grants, const char *expect)
+{
+	char *before, *after, *out = NULL;
+	int rc;
+
+	make_target(db);
+	ck_assert_int_eq(tu_psql(db, grants, NULL), 0);
+	before = db_properties(db);
+	ck_assert_msg(strstr(before, expect) != NULL, "fixture: %s", before);
+	rc = restore_over(&out, db, NULL);
+	ck_assert_msg(rc == 0, "qrestore failed: %s", out);
+	free(out);
+	after = db_properties(db);
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+}
+
+START_TEST(restore_keeps_privileges)
+{
+	char *out = NULL;
+
+	roles();
+	/* The owner kept its implicit privileges but CREATE. */
+	assert_acl_kept("qb_acl",
+		"REVOKE CONNECT ON DATABASE qb_acl FROM PUBLIC;"
+		"GRANT CONNECT ON DATABASE qb_acl TO qb_reader;"
+		"GRANT TEMPORARY ON DATABASE qb_acl TO qb_writer WITH GRANT OPTION;"
+		"REVOKE CREATE ON DATABASE qb_acl FROM CURRENT_USER;", "=T/");
+	ck_assert_int_eq(tu_psql("postgres", "SELECT has_database_privilege('qb_reader', 'qb_acl', 'CONNECT'), "
+				 "has_database_privilege('qb_owner', 'qb_acl', 'CONNECT'), "
+				 "has_database_privilege('qb_writer', 'qb_acl', 'TEMPORARY WITH GRANT OPTION');", &out), 0);
+	ck_assert_str_eq(out, "t|f|t\n");
+	free(out);
+	tu_pg_drop_db("qb_acl");
+	/* Another owner, who took all but CONNECT (with grant option) away from itself. */
+	assert_acl_kept("qb_acl2",
+		"ALTER DATABASE qb_acl2 OWNER TO qb_owner;"
+		"REVOKE ALL ON DATABASE qb_acl2 FROM qb_owner;"
+		"GRANT CONNECT ON DATABASE qb_acl2 TO qb_owner WITH GRANT OPTION;"
+		"GRANT CREATE ON DATABASE qb_acl2 TO qb_reader;", "qb_owner=c*/qb_owner,qb_reader=C/qb_owner}");
+	tu_pg_drop_db("qb_acl2");
+}
+END_TEST
+
+/* A restoring user who may not ALTER ROLE: that role's setting is a warning. */
+START_TEST(role_setting_without_privilege_warns)
+{
+	char *before, *after, *out = NULL, *url;
+	int rc;
+
+	roles();
+	ck_assert_int_eq(tu_psql("postgres",
+		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_restorer') THEN "
+		"CREATE ROLE qb_restorer LOGIN CREATEDB PASSWORD 'qb-restorer-pw'; END IF; END $$;", NULL), 0);
+	tu_pg_drop_db("qb_nopriv");
+	ck_assert_int_eq(tu_psql("postgres",
+		"CREATE DATABASE qb_nopriv OWNER qb_restorer TEMPLATE template0;"
+		"ALTER DATABASE qb_nopriv SET search_path = app, public;"
+		"ALTER ROLE qb_reader IN DATABASE qb_nopriv SET work_mem = '9MB';", NULL), 0);
+	before = db_properties("qb_nopriv");
+	ck_assert_int_ge(asprintf(&url, "postgresql://qb_restorer:qb-restorer-pw@%s:%s/postgres",
+				  tu_env("QB_TEST_PGHOST"), tu_env("QB_TEST_PGPORT")), 0);
+	rc = restore_over(&out, "qb_nopriv", url);
+	ck_assert_msg(rc == 0, "qrestore failed: %s", out);
+	ck_assert_msg(strstr(out, "work_mem") && strstr(out, "qb_reader") && strstr(out, "not copied"),
+		      "the role's setting left behind is named: %s", out);
+	free(out);
+	after = db_properties("qb_nopriv");
+	ck_assert_str_eq(after, "- {\"search_path=app, public\"}\nacl default\n");
+	free(url);
+	free(before);
+	free(after);
+	tu_pg_drop_db("qb_nopriv");
+}
+END_TEST
+
+/* A NOTICE on the maintenance connection (copying a temp_tablespaces that names
+ * no tablespace) goes to the log, not to stderr through libpq. */
+START_TEST(notices_not_printed)
+{
+	char *out = NULL;
+	int rc;
+
+	make_target("qb_notice");
+	ck_assert_int_eq(tu_psql("postgres", "ALTER DATABASE qb_notice SET temp_tablespaces = qb_nowhere;", NULL), 0);
+	rc = restore_over(&out, "qb_notice", NULL);
+	ck_assert_msg(rc == 0, "qrestore failed: %s", out);
+	ck_assert_msg(strstr(out, "NOTICE") == NULL, "libpq printed a notice: %s", out);
+	free(out);
+	tu_pg_drop_db("qb_notice");
+}
+END_TEST
+
+START_TEST(unparsable_url_hides_password)
+{
+	char *dir = tu_tmpdir(), *out = NULL;
+	int rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='postgresql://app:hunter2%%zz@127.0.0.1:1/x' "
+		       "%s/qbackup --type db </dev/null", dir, tu_env("QB_BUILD"));
+
+	ck_assert_msg(rc == 1, "status %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "not a valid PostgreSQL connection string") != NULL, "message: %s", out);
+	ck_assert_msg(strstr(out, "hunter2") == NULL, "the password leaked: %s", out);
+	free(out);
+	/* Should libpq ever quote it, the password is masked (here it is also the host). */
+	rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='postgresql://app:127.0.0.1@127.0.0.1:1/x' "
+		   "%s/qbackup --type db </dev/null", dir, tu_env("QB_BUILD"));
+	ck_assert_msg(rc == 1, "status %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "unable to connect") && strstr(out, "\"***\""), "message: %s", out);
+	ck_assert_msg(strstr(out, "127.0.0.1") == NULL, "the password leaked: %s", out);
+	free(out);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_it_pg(void)
 {
 	Suite *s = suite_create("it_pg");
@@ -423,6 +616,11 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, unsupported_object_fails_by_name);
 	tcase_add_test(tc, unreachable_database_fails_cleanly);
 	tcase_add_test(tc, restore_refused_while_a_run_holds_the_lock);
+	tcase_add_test(tc, restore_keeps_settings);
+	tcase_add_test(tc, restore_keeps_privileges);
+	tcase_add_test(tc, role_setting_without_privilege_warns);
+	tcase_add_test(tc, notices_not_printed);
+	tcase_add_test(tc, unparsable_url_hides_password);
 	suite_add_tcase(s, tc);
 	return s;
 }

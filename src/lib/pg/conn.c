@@ -5,7 +5,9 @@
  * expand_dbname, so a URI or a conninfo string both work and a later
  * "dbname" entry can point the same settings at another database (the
  * maintenance database for CREATE/ALTER DATABASE).  Nothing here logs the
- * string itself: qb_db_redact() is the only way it reaches a log.
+ * string itself: qb_db_redact() is the only way it reaches a log, and a
+ * failure to connect never quotes it (see url_password()).  Every connection
+ * sends the server's notices to the log, never to stderr.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,15 +18,105 @@
 #include "qb/log.h"
 #include "qb/pgdump.h"
 
+static void notice_to_log(void *arg, const char *msg)
+{
+	(void)arg;
+	qb_log(QB_LOG_DEBUG, "server: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+/*
+ * The password DATABASE_URL carries (malloc'd, NULL if none).  A string
+ * libpq cannot parse is refused with a fixed message: libpq's own quotes the
+ * token it stopped at, or the whole string, password included.
+ */
+static int url_password(const char *url, char **password, struct qb_err *err)
+{
+	char *perr = NULL;
+	PQconninfoOption *opts;
+	int rc = QB_OK;
+
+	*password = NULL;
+	if (!url)
+		return QB_OK;
+	opts = PQconninfoParse(url, &perr);
+	if (!opts) {
+		if (perr)
+			rc = qb_err_set(err, QB_ECONFIG,
+					"DATABASE_URL is not a valid PostgreSQL connection string");
+		else
+			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+		PQfreemem(perr);
+		return rc;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && o->val[0] &&
+		    !(*password = strdup(o->val)))
+			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+	PQconninfoFree(opts);
+	return rc;
+}
+
+/* The password in a connection's options (PQconninfo: from DATABASE_URL or
+ * PGPASSWORD), borrowed; NULL if none. */
+static const char *conn_password(const PQconninfoOption *opts)
+{
+	for (const PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+			return o->val;
+	return NULL;
+}
+
+/* The first line of src into dst (size bytes), each occurrence of a
+ * non-empty secret replaced with "***".  Masked before it is cut, so that
+ * a password at the cut cannot leave a prefix of itself. */
+static void copy_masked(char *dst, size_t size, const char *src, const char *const secrets[2])
+{
+	size_t o = 0;
+
+	while (*src && *src != '\n' && o + 1 < size) {
+		size_t n = 0;
+		for (int i = 0; i < 2 && !n; i++) {
+			size_t len = secrets[i] ? strlen(secrets[i]) : 0;
+			if (len && !strncmp(src, secrets[i], len))
+				n = len;
+		}
+		if (!n) {
+			dst[o++] = *src++;
+			continue;
+		}
+		for (const char *m = "***"; *m && o + 1 < size; m++)
+			dst[o++] = *m;
+		src += n;
+	}
+	dst[o] = '\0';
+}
+
+static int connect_failed(PGconn *c, const char *dbname, const char *url_pw,
+			  struct qb_err *err)
+{
+	PQconninfoOption *opts = PQconninfo(c);
+	const char *secrets[2] = { url_pw, conn_password(opts) };
+	char msg[QB_ERRMSG_MAX];
+
+	/* libpq does not mean to name the password; if it ever does, it is masked. */
+	copy_masked(msg, sizeof(msg), PQerrorMessage(c), secrets);
+	PQconninfoFree(opts);
+	return qb_err_set(err, QB_EDB, "unable to connect to PostgreSQL%s%s: %s",
+			  dbname ? " database " : "", dbname ? dbname : "", msg);
+}
+
 int pgc_connect(const struct qb_config *cfg, const char *dbname, PGconn **out,
 		struct qb_err *err)
 {
 	const char *url = qb_config_get(cfg, "DATABASE_URL", NULL);
 	const char *keys[4], *vals[4];
-	int n = 0;
+	char *pw;
+	int n = 0, rc;
 	PGconn *c;
 
 	*out = NULL;
+	if ((rc = url_password(url, &pw, err)))
+		return rc;
 	if (url) {
 		keys[n] = "dbname";
 		vals[n++] = url;
@@ -39,20 +131,18 @@ int pgc_connect(const struct qb_config *cfg, const char *dbname, PGconn **out,
 	vals[n] = NULL;
 	c = PQconnectdbParams(keys, vals, 1);
 	if (!c)
-		return qb_err_set(err, QB_ENOMEM, "out of memory connecting to PostgreSQL");
-	if (PQstatus(c) != CONNECTION_OK) {
-		/* libpq's message names host and user, never the password. */
-		char msg[QB_ERRMSG_MAX];
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-		msg[strcspn(msg, "\n")] = '\0';
+		rc = qb_err_set(err, QB_ENOMEM, "out of memory connecting to PostgreSQL");
+	else if (PQstatus(c) != CONNECTION_OK)
+		rc = connect_failed(c, dbname, pw, err);
+	else if (PQclientEncoding(c) < 0)
+		rc = qb_err_set(err, QB_EDB, "bad client encoding");
+	free(pw);
+	if (rc) {
 		PQfinish(c);
-		return qb_err_set(err, QB_EDB, "unable to connect to PostgreSQL%s%s: %s",
-				  dbname ? " database " : "", dbname ? dbname : "", msg);
+		return rc;
 	}
-	if (PQclientEncoding(c) < 0) {
-		PQfinish(c);
-		return qb_err_set(err, QB_EDB, "bad client encoding");
-	}
+	/* Every connection: a server NOTICE must not reach stderr through libpq. */
+	PQsetNoticeProcessor(c, notice_to_log, NULL);
 	*out = c;
 	return QB_OK;
 }
@@ -230,13 +320,3 @@ char *qb_db_redact(const char *conninfo)
 	return qb_buf_detach(&b);
 }
 
-static void notice_to_log(void *arg, const char *msg)
-{
-	(void)arg;
-	qb_log(QB_LOG_DEBUG, "server: %.*s", (int)strcspn(msg, "\n"), msg);
-}
-
-void pgc_notices_to_log(PGconn *c)
-{
-	PQsetNoticeProcessor(c, notice_to_log, NULL);
-}

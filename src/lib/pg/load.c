@@ -176,7 +176,6 @@ static bool connect_worker(struct worker *w, struct qb_err *err)
 		rc = pgc_exec(w->c, "SET synchronous_commit = off; SET max_parallel_maintenance_workers = 0", err);
 	pthread_mutex_lock(&l->mu);
 	if (!rc) {
-		pgc_notices_to_log(w->c);
 		w->cancel = PQgetCancel(w->c);
 	} else if (++l->lost == l->jobs) {
 		fail_locked(l, rc, err);

@@ -13,11 +13,11 @@
 #include "qb/error.h"
 
 /* Connect with DATABASE_URL (or PG* variables); dbname overrides the
- * database when not NULL.  Errors never contain the password. */
+ * database when not NULL.  Errors never contain the password (nor the URL,
+ * which is refused with a fixed message when it does not parse).  The
+ * server's notices and warnings go to the log (debug level), not stderr. */
 int pgc_connect(const struct qb_config *cfg, const char *dbname, PGconn **out,
 		struct qb_err *err);
-/* The server's notices and warnings go to the log (debug level), not stderr. */
-void pgc_notices_to_log(PGconn *c);
 /* Run SQL expecting tuples or a command; NULL + err on failure. */
 PGresult *pgc_query(PGconn *c, const char *sql, struct qb_err *err);
 PGresult *pgc_queryf(PGconn *c, struct qb_err *err, const char *fmt, ...)

@@ -6,6 +6,7 @@
  *    an empty database is created beside the target, from template0, with
  *    the target's (or the dump's) encoding, locale and owner, and the
  *    connections to it open.  Nothing of the script runs before it passed.
+ *    The target's settings and privileges are copied onto it (dbcopy.c).
  * 2. The script runs in the new database (exec.c): statements on one
  *    connection, COPY data and index builds on RESTORE_JOBS more
  *    (load.c).  Any error drops the new database; the target is unchanged.
@@ -22,6 +23,7 @@
 #include "qb/fsutil.h"
 #include "qb/log.h"
 #include "qb/pgdump.h"
+#include "dbcopy.h"
 #include "exec.h"
 #include "script.h"
 
@@ -123,42 +125,6 @@ static int create_scratch(PGconn *c, const struct target *t, const struct qb_db_
 	if (rc)
 		return qb_err_prefix(err, "unable to create the database to restore into");
 	return QB_OK;
-}
-
-/* Database-level settings (ALTER DATABASE ... SET) of the old target. */
-static int copy_settings(PGconn *c, const struct target *t, const char *scratch, struct qb_err *err)
-{
-	PGresult *r;
-	char *qs;
-	int rc = QB_OK;
-
-	if (!t->exists)
-		return QB_OK;
-	r = pgc_queryf(c, err, "SELECT pg_catalog.unnest(setconfig) FROM pg_catalog.pg_db_role_setting "
-		       "WHERE setdatabase = %u AND setrole = 0", t->oid);
-	if (!r)
-		return err->code;
-	qs = pgc_ident(c, scratch);
-	for (int i = 0; i < PQntuples(r) && !rc && qs; i++) {
-		const char *kv = PQgetvalue(r, i, 0), *eq = strchr(kv, '=');
-		char *key, *qk, *lit;
-		if (!eq)
-			continue;
-		key = qb_strndup(kv, (size_t)(eq - kv));
-		qk = key ? pgc_ident(c, key) : NULL;
-		lit = pgc_literal(c, eq + 1);
-		if (qk && lit) {
-			char *sql = qb_asprintf("ALTER DATABASE %s SET %s TO %s", qs, qk, lit);
-			rc = sql ? pgc_exec(c, sql, err) : QB_ENOMEM;
-			free(sql);
-		}
-		free(key);
-		free(qk);
-		free(lit);
-	}
-	free(qs);
-	PQclear(r);
-	return rc;
 }
 
 static int drop_db(PGconn *c, const char *name, struct qb_err *err)
@@ -317,12 +283,11 @@ static int prepare(const struct qb_config *cfg, const struct qb_db_restore_opts 
 		return rc;
 	qb_log(QB_LOG_DEBUG, "database \"%s\" created after %.2f s", *scratch, qb_seconds_since(&x->t0));
 	*created = true;
-	rc = copy_settings(*maint, t, *scratch, err);
+	rc = t->exists ? dbcopy_properties(*maint, t->oid, *scratch, err) : QB_OK;
 	if (!rc)
 		rc = pgc_connect(cfg, *scratch, &x->c, err);
 	if (rc)
 		return rc;
-	pgc_notices_to_log(x->c);
 	/* The data connections open while the schema is made. */
 	rc = loader_new(&x->load, cfg, *scratch, (int)jobs, err);
 	if (rc)
