@@ -430,7 +430,9 @@ static char *db_properties(const char *db)
 static int restore_over(char **out, const char *db, const char *url)
 {
 	char *dir = tu_tmpdir(), *path, *own = url ? NULL : tu_pg_url("postgres"), *prev = NULL;
-	const char *sql = "CREATE TABLE restored (a int);\n";
+	/* Ends as pg_dump's scripts do: a foreign script without it is taken as cut short. */
+	const char *sql = "CREATE TABLE restored (a int);\n\n"
+			  "--\n-- PostgreSQL database dump complete\n--\n\n";
 	int rc;
 
 	ck_assert_int_ge(asprintf(&path, "%s/small.sql", dir), 0);
