@@ -1226,6 +1226,40 @@ static int count_object(void *ud, const struct qb_s3_object *o, struct qb_err *e
 	return QB_OK;
 }
 
+/* A bucket of three one-byte objects k0..k2. */
+static void three_objects(struct qb_s3 *s3, const char *bucket)
+{
+	make_bucket(s3, bucket);
+	for (int i = 0; i < 3; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "k%d", i);
+		put(s3, bucket, key, "x", 1, NULL);
+	}
+}
+
+/* Both listings (alone, and in a pool) of a bucket behind a looping server stop with
+ * the continuation-token error after handing out `seen` objects. */
+static void assert_listings_stop(struct qb_s3 *via, const char *bucket, unsigned want)
+{
+	struct qb_s3_pool *pool = NULL;
+	struct qb_err err = { 0 };
+	unsigned seen = 0;
+
+	ck_assert_int_eq(qb_s3_list_objects(via, bucket, NULL, count_object, &seen, &err),
+			 QB_EFORMAT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
+	ck_assert_ptr_nonnull(strstr(err.msg, bucket));
+	ck_assert_uint_eq(seen, want);
+	seen = 0;
+	qb_err_clear(&err);
+	ck_assert_int_eq(qb_s3_pool_new(&pool, via, 0, &err), QB_OK);
+	ck_assert_int_eq(qb_s3_pool_list_objects(pool, bucket, NULL, count_object, &seen, &err),
+			 QB_EFORMAT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
+	ck_assert_uint_eq(seen, want);
+	qb_s3_pool_free(pool);
+}
+
 START_TEST(listing_without_new_token)
 {
 	struct qb_s3 *s3 = client(moto()), *via;
@@ -1233,33 +1267,15 @@ START_TEST(listing_without_new_token)
 	const char *args[] = { "--stuck-listing", NULL };
 	struct fault f;
 	struct qb_config *cfg;
-	struct qb_s3_pool *pool = NULL;
 	struct qb_minio_stats st;
 	struct qb_err err = { 0 };
-	unsigned seen = 0;
 
-	make_bucket(s3, "it-stuck");
-	for (int i = 0; i < 3; i++) {
-		char key[16];
-		snprintf(key, sizeof(key), "k%d", i);
-		put(s3, "it-stuck", key, "x", 1, NULL);
-	}
+	three_objects(s3, "it-stuck");
 	fault_start(&f, dir, args);
 	/* Every page says "truncated, go on with token stuck": the second page repeats the
 	 * token, which would loop forever.  Both listings stop after the first page. */
 	via = client(f.url);
-	ck_assert_int_eq(qb_s3_list_objects(via, "it-stuck", NULL, count_object, &seen, &err),
-			 QB_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
-	ck_assert_uint_eq(seen, 3);
-	seen = 0;
-	qb_err_clear(&err);
-	ck_assert_int_eq(qb_s3_pool_new(&pool, via, 0, &err), QB_OK);
-	ck_assert_int_eq(qb_s3_pool_list_objects(pool, "it-stuck", NULL, count_object, &seen,
-						 &err), QB_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
-	ck_assert_uint_eq(seen, 3);
-	qb_s3_pool_free(pool);
+	assert_listings_stop(via, "it-stuck", 3);
 	ck_assert_int_ge(fault_count(&f, "stuck GET"), 4);
 	/* The mirror fails with it and leaves no snapshot, complete-looking or not. */
 	cfg = config(f.url, dir, "it-stuck");
@@ -1310,9 +1326,7 @@ START_TEST(restore_refuses_symlinked_folder)
 	sd = snap(dir, "20240505_050506");
 	{
 		char *p = qb_asprintf("%s/it-sym/d/secret.txt", sd);
-		char *got = tu_read_file(p, NULL);
-		ck_assert_str_eq(got, "public");
-		free(got);
+		assert_file(p, "public", 6);
 		free(p);
 	}
 	free(sd);
@@ -1375,31 +1389,11 @@ START_TEST(listing_cycling_tokens)
 	char *dir = tu_tmpdir();
 	const char *args[] = { "--cycling-listing", NULL };
 	struct fault f;
-	struct qb_s3_pool *pool = NULL;
-	struct qb_err err = { 0 };
-	unsigned seen = 0;
 
-	make_bucket(s3, "it-cycle");
-	for (int i = 0; i < 3; i++) {
-		char key[16];
-		snprintf(key, sizeof(key), "k%d", i);
-		put(s3, "it-cycle", key, "x", 1, NULL);
-	}
+	three_objects(s3, "it-cycle");
 	fault_start(&f, dir, args);
 	via = client(f.url);
-	ck_assert_int_eq(qb_s3_list_objects(via, "it-cycle", NULL, count_object, &seen, &err),
-			 QB_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
-	ck_assert_ptr_nonnull(strstr(err.msg, "'it-cycle'"));
-	ck_assert_uint_eq(seen, 9);
-	seen = 0;
-	qb_err_clear(&err);
-	ck_assert_int_eq(qb_s3_pool_new(&pool, via, 0, &err), QB_OK);
-	ck_assert_int_eq(qb_s3_pool_list_objects(pool, "it-cycle", NULL, count_object, &seen,
-						 &err), QB_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "came back to a continuation token it gave"));
-	ck_assert_uint_eq(seen, 9);
-	qb_s3_pool_free(pool);
+	assert_listings_stop(via, "it-cycle", 9);
 	ck_assert_int_eq(fault_count(&f, "stuck GET"), 8);
 	fault_stop(&f);
 	qb_s3_free(via);
