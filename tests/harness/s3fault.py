@@ -23,6 +23,7 @@ meets its faults before it goes through:
     --shrink N     send only the first half of the body of the first N successful
                    object GET answers, with a Content-Length to match and the
                    object's own ETag
+    --strip-etag   send object GET answers without their ETag header
     --die-after N  exit at once after N requests have been answered
     --stuck-listing  answer every ListObjectsV2 with the first page, marked
                    truncated, and the same NextContinuationToken ("stuck")
@@ -57,6 +58,7 @@ def main():
     ap.add_argument("--corrupt", type=int, default=0)
     ap.add_argument("--truncate", type=int, default=0)
     ap.add_argument("--shrink", type=int, default=0)
+    ap.add_argument("--strip-etag", action="store_true")
     ap.add_argument("--die-after", type=int, default=0)
     ap.add_argument("--stuck-listing", action="store_true")
     ap.add_argument("--cycling-listing", action="store_true")
@@ -180,7 +182,10 @@ def main():
                 what = "truncate"
             log(what, self.command, self.path)
             self.send_response(r.status, r.reason)
+            strip = faulty and opt.strip_etag and ok_get and "?" not in self.path
             for k, v in r.getheaders():
+                if strip and k.lower() == "etag":
+                    continue
                 if k.lower() not in ("transfer-encoding", "connection", "content-length",
                                      "keep-alive", "server", "date"):
                     self.send_header(k, v)

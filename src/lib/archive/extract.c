@@ -97,18 +97,23 @@ static int open_target(const char *dir, bool *created, int *dfd, struct qb_err *
 		return qb_err_set(err, QB_EREFUSED, "'%s' is not a folder", dir);
 	}
 	*dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (*dfd < 0)
-		return errno == ELOOP || errno == ENOTDIR ?
+	if (*dfd < 0) {
+		rc = errno == ELOOP || errno == ENOTDIR ?
 			qb_err_set(err, QB_EREFUSED, "refusing '%s': it changed into a symlink "
 				   "or a file while being checked", dir) :
 			qb_err_sys(err, QB_EIO, errno, "unable to open '%s'", dir);
-	rc = check_target(*dfd, dir, err);
-	if (!rc)
-		rc = check_empty(*dfd, dir, err);
-	if (rc) {
-		close(*dfd);
-		*dfd = -1;
+	} else {
+		rc = check_target(*dfd, dir, err);
+		if (!rc)
+			rc = check_empty(*dfd, dir, err);
+		if (rc) {
+			close(*dfd);
+			*dfd = -1;
+		}
 	}
+	/* A folder made here and then refused goes again (rmdir: only if still empty). */
+	if (rc && *created)
+		rmdir(dir);
 	return rc;
 }
 

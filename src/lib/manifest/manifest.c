@@ -162,7 +162,7 @@ static char *read_small(const char *path, struct qb_err *err)
 {
 	FILE *f = fopen(path, "re");
 	struct qb_buf b;
-	char chunk[65536];
+	char chunk[65536], *text;
 	size_t n;
 
 	if (!f) {
@@ -186,7 +186,10 @@ static char *read_small(const char *path, struct qb_err *err)
 		return NULL;
 	}
 	fclose(f);
-	return qb_buf_detach(&b);
+	text = qb_buf_detach(&b);
+	if (!text)
+		qb_err_set(err, QB_ENOMEM, "out of memory");
+	return text;
 }
 
 int qb_manifest_lookup(const char *dir, const char *name, struct qb_manifest_entry *e, struct qb_err *err)

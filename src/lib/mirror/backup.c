@@ -188,12 +188,13 @@ static void on_fetched(void *ud, int rc, const struct qb_s3_result *res, const s
 	struct qb_err fail = { 0 };
 
 	if (rc == QB_OK) {
-		if (res->etag[0] && strcmp(res->etag, e->etag)) {
-			/* Replaced since the listing: the index describes what we have. */
+		if (res->etag[0] ? strcmp(res->etag, e->etag) != 0 : res->size != e->size) {
+			/* Replaced since the listing (a new ETag; without one, all a new size
+			 * can say): the index describes what we have. */
 			qb_log(QB_LOG_DEBUG, "'%s/%s' changed during the backup", m->bucket,
 			       e->key);
 			e->size = res->size;
-			if (replace(&e->etag, res->etag))
+			if (res->etag[0] && replace(&e->etag, res->etag))
 				rc = QB_ENOMEM;
 		} else if (res->size != e->size) {
 			/* Same object, other size: the transfer is wrong, not the object. */

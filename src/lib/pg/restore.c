@@ -283,9 +283,7 @@ static int prepare(const struct qb_config *cfg, const struct qb_db_restore_opts 
 		return rc;
 	qb_log(QB_LOG_DEBUG, "database \"%s\" created after %.2f s", *scratch, qb_seconds_since(&x->t0));
 	*created = true;
-	rc = t->exists ? dbcopy_properties(*maint, t->oid, *scratch, err) : QB_OK;
-	if (!rc)
-		rc = pgc_connect(cfg, *scratch, &x->c, err);
+	rc = pgc_connect(cfg, *scratch, &x->c, err);
 	if (rc)
 		return rc;
 	/* The data connections open while the schema is made. */
@@ -364,6 +362,14 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	if (rc) {
 		qb_err_prefix(err, "restore of '%s' failed%s%s%s", opts->path, t.exists ? "; database \"" : "",
 			      t.exists ? t.name : "", t.exists ? "\" is unchanged" : "");
+		goto out;
+	}
+	/* The old database's settings and privileges come after the script: applied
+	 * before it, a copied "SET default_transaction_read_only = on" or a revoked
+	 * CONNECT would act on the restore's own sessions. */
+	if (t.exists && (rc = dbcopy_properties(maint, t.oid, scratch, err))) {
+		qb_err_prefix(err, "restore of '%s' failed; database \"%s\" is unchanged",
+			      opts->path, t.name);
 		goto out;
 	}
 	if (opts->drop_after) {
