@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "qb/lock.h"
@@ -347,7 +348,7 @@ START_TEST(second_run_refused_while_locked)
 	struct qb_lock *lock = NULL;
 	struct qb_err err = { 0 };
 	char *out = NULL, pid[32];
-	int rc;
+	int rc, n;
 
 	small_db("qb_lock");
 	e = setup("qb_lock", false, NULL);
@@ -358,6 +359,25 @@ START_TEST(second_run_refused_while_locked)
 	ck_assert_msg(rc == 4 && strstr(out, pid), "status %d: %s", rc, out);
 	free(out);
 	ck_assert_int_eq(count(e->backups, "db_"), 0);
+	/* A cron run (--notify) refused by a recent run sends nothing; refused by a run
+	 * that has held the lock for hours (stuck), it sends an alert. */
+	n = recorded();
+	ck_assert_int_eq(qb(&out, e, "--type db --notify"), 4);
+	free(out);
+	ck_assert_int_eq(recorded(), n);
+	ck_assert_int_eq(tu_sh(NULL, "printf 'pid=%d\ntype=all\nstarted=%lld\n' > '%s/.qbackup.lock'",
+			       (int)getpid(), (long long)time(NULL) - 4 * 3600, e->backups), 0);
+	ck_assert_int_eq(qb(&out, e, "--type db --notify"), 4);
+	ck_assert_msg(!strstr(out, "xkeysib-test-secret"), "%s", out);
+	free(out);
+	ck_assert_int_eq(recorded(), n + 1);
+	{
+		cJSON *j = last_recorded();
+		char *text = cJSON_PrintUnformatted(j);
+		ck_assert_msg(strstr(text, "held the lock for hours"), "%s", text);
+		free(text);
+		cJSON_Delete(j);
+	}
 	qb_lock_free(lock);
 	ck_assert_int_eq(qb(&out, e, "--type db"), 0);
 	free(out);

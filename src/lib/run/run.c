@@ -168,6 +168,23 @@ static void send_alert(const struct qb_config *cfg, const char *what, const char
 	free(tail);
 }
 
+/* A run refused by the lock stays quiet: the holder is backing up too.  Unless it has
+ * held the lock for hours: a stuck run would otherwise cost every night's backup
+ * without a word.  A nightly run takes minutes. */
+#define STUCK_LOCK_SECONDS (3 * 3600)
+
+static void alert_if_stuck(const struct qb_config *cfg, const char *dir, const struct qb_err *err)
+{
+	struct qb_lock_info info;
+	struct qb_err e = { 0 };
+	bool held;
+
+	if (qb_lock_holder(dir, &held, &info, &e) || !held || !info.started ||
+	    time(NULL) - info.started < STUCK_LOCK_SECONDS)
+		return;
+	send_alert(cfg, "backup skipped: a run has held the lock for hours", "start", err->msg);
+}
+
 static void write_metrics(const struct qb_config *cfg, const struct qb_run_result *res)
 {
 	const char *path = qb_config_get(cfg, "BACKUP_METRICS_FILE", NULL);
@@ -318,6 +335,8 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 	if (rc) {
 		if (o->notify && rc != QB_ELOCKED)
 			send_alert(cfg, "backup failed", "start", err->msg);
+		else if (o->notify)
+			alert_if_stuck(cfg, dir, err);
 		qb_lock_free(lock);
 		return rc;
 	}
