@@ -64,6 +64,7 @@ struct qb_sql_item {
 	size_t len;
 	unsigned long line;        /* 1-based line where the item starts */
 	bool copy_from_stdin;      /* QB_SQL_STMT: a COPY ... FROM stdin */
+	bool joined;               /* QB_SQL_STMT: psql's \; joined several statements in it */
 };
 
 /* Ceiling on one statement's size (and on one line of COPY data or one meta-command). */

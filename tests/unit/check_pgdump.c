@@ -226,6 +226,32 @@ START_TEST(other_database_refused)
 }
 END_TEST
 
+/* psql's \; sends several statements as one query: the check above would read only the
+ * first.  pg_dump never writes it, so a script that does is refused. */
+START_TEST(joined_statements_refused)
+{
+	static const char *const bad[] = {
+		"SELECT 1\\; ALTER DATABASE x RENAME TO y;",
+		"CREATE TABLE t (a int)\\;DROP DATABASE x;",
+		"SELECT 1\\; SELECT 2;",
+	};
+	struct ck c;
+
+	ck_init(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text;
+		int rc;
+		ck_assert_int_ge(asprintf(&text, "SET a = 1;\n%s\n" PG_TRAILER UNRESTRICT, bad[i]), 0);
+		rc = check_str(&c, text, i % 2);
+		ck_assert_msg(rc == QB_EREFUSED, "'%s' must be refused: %d %s", bad[i], rc, c.err.msg);
+		ck_assert_msg(strstr(c.err.msg, "line 2:") && strstr(c.err.msg, "\\;"), "'%s': %s",
+			      bad[i], c.err.msg);
+		free(text);
+	}
+	ck_done(&c);
+}
+END_TEST
+
 START_TEST(database_words_elsewhere_allowed)
 {
 	/* What pg_dump writes, and words that only look alike. */
@@ -263,6 +289,7 @@ Suite *suite_pgdump(void)
 	tcase_add_test(tc, foreign_with_trailer_accepted);
 	tcase_add_test(tc, end_across_the_header_window);
 	tcase_add_test(tc, other_database_refused);
+	tcase_add_test(tc, joined_statements_refused);
 	tcase_add_test(tc, database_words_elsewhere_allowed);
 	suite_add_tcase(s, tc);
 	return s;

@@ -300,6 +300,12 @@ int script_policy(const struct qb_sql_item *it, enum script_meta *meta, struct q
 					  it->line, (int)(n + 1 > 40 ? 40 : n + 1), it->text);
 		return QB_OK;
 	}
+	/* Statements joined by \; go to the server as one query, past the check below,
+	 * which reads only the first.  pg_dump never writes \;. */
+	if (it->kind == QB_SQL_STMT && it->joined)
+		return qb_err_set(err, QB_EREFUSED,
+				  "line %lu: the script joins statements with psql's \\; (pg_dump "
+				  "never does); nothing was restored", it->line);
 	if (it->kind == QB_SQL_STMT && touches_database(it->text))
 		return qb_err_set(err, QB_EREFUSED,
 				  "line %lu: the script creates, alters or drops a database (made with pg_dump "

@@ -24,6 +24,7 @@ void qb_scan_item(struct qb_sql_item *it, enum qb_sql_kind kind, const char *tex
 	it->len = len;
 	it->line = line;
 	it->copy_from_stdin = false;
+	it->joined = false;
 }
 
 void qb_scan_hold(struct qb_sqlscan *s, size_t at)

@@ -38,6 +38,7 @@ struct qb_sqlscan {
 
 	/* The statement being collected (psqlscan.l's per-statement state). */
 	bool in_stmt;
+	bool joined;            /* a \; in the statement so far */
 	unsigned long stmt_line;
 	size_t paren;           /* ( ... ) depth */
 	size_t begin_depth;     /* BEGIN ... END depth in CREATE FUNCTION / PROCEDURE */

@@ -66,6 +66,7 @@ static void begin_stmt(struct qb_sqlscan *s)
 	s->stmt_line = s->line;
 	s->run = s->pos;
 	s->paren = s->begin_depth = s->nident = 0;
+	s->joined = false;
 	memset(s->idents, 0, sizeof(s->idents));
 	s->copy = C_FIRST;
 	qb_buf_reset(&s->stmt);
@@ -160,6 +161,7 @@ static int end_stmt(struct qb_sqlscan *s, struct qb_sql_item *it, struct qb_err 
 			return rc;
 		qb_scan_item(it, QB_SQL_STMT, s->stmt.data, s->stmt.len, s->stmt_line);
 	}
+	it->joined = s->joined;
 	s->pos = stop;
 	s->run = QB_SCAN_NONE;
 	s->in_stmt = false;
@@ -393,8 +395,10 @@ int qb_scan_sql(struct qb_sqlscan *s, struct qb_sql_item *it, struct qb_err *err
 				return rc;
 			s->run = s->pos + 1;
 			s->pos += 2;
-			if (c2 == ';')
+			if (c2 == ';') {
 				s->nident = 0;
+				s->joined = true;
+			}
 			continue;
 		}
 		if (c == ';' && !s->in_stmt) {
