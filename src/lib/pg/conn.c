@@ -24,6 +24,16 @@ static void notice_to_log(void *arg, const char *msg)
 	qb_log(QB_LOG_DEBUG, "server: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+/* The password in a connection's options (parsed from DATABASE_URL, or a
+ * connection's PQconninfo: DATABASE_URL or PGPASSWORD), borrowed; NULL if none. */
+static const char *conn_password(const PQconninfoOption *opts)
+{
+	for (const PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+			return o->val;
+	return NULL;
+}
+
 /*
  * The password DATABASE_URL carries (malloc'd, NULL if none).  A string
  * libpq cannot parse is refused with a fixed message: libpq's own quotes the
@@ -33,6 +43,7 @@ static int url_password(const char *url, char **password, struct qb_err *err)
 {
 	char *perr = NULL;
 	PQconninfoOption *opts;
+	const char *pw;
 	int rc = QB_OK;
 
 	*password = NULL;
@@ -48,22 +59,11 @@ static int url_password(const char *url, char **password, struct qb_err *err)
 		PQfreemem(perr);
 		return rc;
 	}
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		if (!strcmp(o->keyword, "password") && o->val && o->val[0] &&
-		    !(*password = strdup(o->val)))
-			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+	pw = conn_password(opts);
+	if (pw && !(*password = strdup(pw)))
+		rc = qb_err_set(err, QB_ENOMEM, "out of memory");
 	PQconninfoFree(opts);
 	return rc;
-}
-
-/* The password in a connection's options (PQconninfo: from DATABASE_URL or
- * PGPASSWORD), borrowed; NULL if none. */
-static const char *conn_password(const PQconninfoOption *opts)
-{
-	for (const PQconninfoOption *o = opts; o && o->keyword; o++)
-		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
-			return o->val;
-	return NULL;
 }
 
 /* The first line of src into dst (size bytes), each occurrence of a

@@ -2,8 +2,8 @@
  * dbcopy.c - what CREATE DATABASE does not bring over from the old target:
  * its settings (ALTER DATABASE ... SET, ALTER ROLE ... IN DATABASE ... SET)
  * and its own privileges (GRANT ... ON DATABASE).  The restore copies them
- * onto the new database before the swap, so that a failure drops the new
- * database and leaves the target as it was.
+ * onto the new database after the script and before the swap, so that a
+ * failure drops the new database and leaves the target as it was.
  */
 #include <ctype.h>
 #include <stdbool.h>

@@ -6,10 +6,11 @@
  *    an empty database is created beside the target, from template0, with
  *    the target's (or the dump's) encoding, locale and owner, and the
  *    connections to it open.  Nothing of the script runs before it passed.
- *    The target's settings and privileges are copied onto it (dbcopy.c).
  * 2. The script runs in the new database (exec.c): statements on one
  *    connection, COPY data and index builds on RESTORE_JOBS more
- *    (load.c).  Any error drops the new database; the target is unchanged.
+ *    (load.c).  Then the target's settings and privileges are copied onto
+ *    it (dbcopy.c; not before, or they would bind the restore's own
+ *    sessions).  Any error drops the new database; the target is unchanged.
  * 3. One transaction renames the target to NAME_before_YYYYMMDD_HHMMSS and
  *    the new database to NAME (ALTER DATABASE RENAME is transactional).
  */
