@@ -398,11 +398,17 @@ START_TEST(restore_refused_while_a_run_holds_the_lock)
 }
 END_TEST
 
+/* qbackup --type db into dir with this DATABASE_URL; its exit status, output in *out. */
+static int dump_with_url(char **out, const char *dir, const char *url)
+{
+	return tu_sh(out, "BACKUP_DIR='%s' DATABASE_URL='%s' %s/qbackup --type db </dev/null", dir, url,
+		     tu_env("QB_BUILD"));
+}
+
 START_TEST(unreachable_database_fails_cleanly)
 {
 	char *dir = tu_tmpdir(), *out = NULL;
-	int rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='postgresql://postgres:s3cr3t-pw@127.0.0.1:1/x' "
-		       "%s/qbackup --type db </dev/null", dir, tu_env("QB_BUILD"));
+	int rc = dump_with_url(&out, dir, "postgresql://postgres:s3cr3t-pw@127.0.0.1:1/x");
 
 	ck_assert_msg(rc == 1, "status %d: %s", rc, out);
 	ck_assert_msg(strstr(out, "unable to connect") != NULL, "message: %s", out);
@@ -591,16 +597,14 @@ END_TEST
 START_TEST(unparsable_url_hides_password)
 {
 	char *dir = tu_tmpdir(), *out = NULL;
-	int rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='postgresql://app:hunter2%%zz@127.0.0.1:1/x' "
-		       "%s/qbackup --type db </dev/null", dir, tu_env("QB_BUILD"));
+	int rc = dump_with_url(&out, dir, "postgresql://app:hunter2%zz@127.0.0.1:1/x");
 
 	ck_assert_msg(rc == 1, "status %d: %s", rc, out);
 	ck_assert_msg(strstr(out, "not a valid PostgreSQL connection string") != NULL, "message: %s", out);
 	ck_assert_msg(strstr(out, "hunter2") == NULL, "the password leaked: %s", out);
 	free(out);
 	/* Should libpq ever quote it, the password is masked (here it is also the host). */
-	rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='postgresql://app:127.0.0.1@127.0.0.1:1/x' "
-		   "%s/qbackup --type db </dev/null", dir, tu_env("QB_BUILD"));
+	rc = dump_with_url(&out, dir, "postgresql://app:127.0.0.1@127.0.0.1:1/x");
 	ck_assert_msg(rc == 1, "status %d: %s", rc, out);
 	ck_assert_msg(strstr(out, "unable to connect") && strstr(out, "\"***\""), "message: %s", out);
 	ck_assert_msg(strstr(out, "127.0.0.1") == NULL, "the password leaked: %s", out);
