@@ -1,5 +1,7 @@
 /* check_lock.c - the run lock (lock.h). */
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -154,6 +156,61 @@ START_TEST(test_killed_holder_does_not_block)
 }
 END_TEST
 
+struct peeker {
+	const char *dir;
+	atomic_bool stop;
+	atomic_int errors;
+};
+
+static void *peek_loop(void *arg)
+{
+	struct peeker *p = arg;
+
+	while (!atomic_load(&p->stop)) {
+		struct qb_lock_info info;
+		struct qb_err err = { 0 };
+		bool held;
+
+		if (qb_lock_holder(p->dir, &held, &info, &err))
+			atomic_fetch_add(&p->errors, 1);
+	}
+	return NULL;
+}
+
+/* /health has no token: a crowd of peeks must not make a run find the lock
+ * busy.  With a shared lock taken on every peek, 32 peekers failed about one
+ * acquisition in ten. */
+START_TEST(test_peeks_do_not_block_a_run)
+{
+	enum { PEEKERS = 32, RUNS = 40 };
+	char *d = tu_tmpdir();
+	struct peeker p = { .dir = d };
+	pthread_t t[PEEKERS];
+	struct qb_lock *lk = NULL;
+	struct qb_err err = { 0 };
+	int failed = 0;
+
+	ck_assert_int_eq(qb_lock_acquire(&lk, d, "all", &err), QB_OK);   /* makes the file */
+	qb_lock_free(lk);
+	for (int i = 0; i < PEEKERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, peek_loop, &p), 0);
+	for (int i = 0; i < RUNS; i++) {
+		if (qb_lock_acquire(&lk, d, "all", &err) != QB_OK) {
+			failed++;
+			continue;
+		}
+		qb_lock_free(lk);
+	}
+	atomic_store(&p.stop, true);
+	for (int i = 0; i < PEEKERS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_msg(failed == 0, "%d of %d runs found the lock busy: %s", failed, RUNS, err.msg);
+	ck_assert_int_eq(atomic_load(&p.errors), 0);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	struct qb_lock *lk = NULL;
@@ -185,6 +242,7 @@ Suite *suite_lock(void)
 	tcase_add_test(tc, test_second_run_refused);
 	tcase_add_test(tc, test_holder_peek);
 	tcase_add_test(tc, test_killed_holder_does_not_block);
+	tcase_add_test(tc, test_peeks_do_not_block_a_run);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
 	return s;
