@@ -141,8 +141,14 @@ static void empty_target(const char *dir, bool created)
 
 static int member_error(struct archive *a, const char *member, struct qb_err *err)
 {
-	return qb_err_set(err, QB_EIO, "unable to extract member '%s': %s", member,
-			  archive_error_string(a) ? archive_error_string(a) : "unknown error");
+	const char *what = archive_error_string(a) ? archive_error_string(a) : "unknown error";
+	int e = archive_errno(a);
+
+	/* "Write failed" alone does not say that the disk is full. */
+	if (e > 0 && !strstr(what, strerror(e)))
+		return qb_err_set(err, QB_EIO, "unable to extract member '%s': %s: %s", member,
+				  what, strerror(e));
+	return qb_err_set(err, QB_EIO, "unable to extract member '%s': %s", member, what);
 }
 
 static int copy_member(struct archive *in, struct archive *out, const char *member,
@@ -153,8 +159,11 @@ static int copy_member(struct archive *in, struct archive *out, const char *memb
 	la_int64_t off;
 	int r;
 
+	/* ARCHIVE_WARN here is lost data (a failed or short write: a full disk),
+	 * not a remark: finish_entry would then extend the file to its size
+	 * with zeros and the member would look whole. */
 	while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK) {
-		if (archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN)
+		if (archive_write_data_block(out, buf, size, off) < ARCHIVE_OK)
 			return member_error(out, member, err);
 	}
 	if (r != ARCHIVE_EOF)
@@ -203,8 +212,11 @@ static int extract_here(const char *tarball, struct qb_err *err)
 			       archive_error_string(out));
 		if (archive_entry_size(e) > 0)
 			rc = copy_member(arc_reader_archive(r), out, member, err);
-		if (!rc && archive_write_finish_entry(out) < ARCHIVE_WARN)
+		if (!rc && (s = archive_write_finish_entry(out)) < ARCHIVE_WARN)
 			rc = member_error(out, member, err);
+		else if (!rc && s == ARCHIVE_WARN)   /* a mode, time or owner not set */
+			qb_log(QB_LOG_WARN, "extracting '%s': %s", member,
+			       archive_error_string(out));
 	}
 	/* Folder modes and times are applied at close, after their content. */
 	if (!rc && archive_write_close(out) < ARCHIVE_WARN)
@@ -236,6 +248,10 @@ static int extract(const char *tarball, const char *to_dir, struct qb_err *err)
 	}
 	away = true;
 	rc = extract_here(tarball, err);
+	/* libarchive does not check close(); a write the disk refuses late
+	 * (NFS, a thin volume) shows here instead of in a file of zeros. */
+	if (!rc && syncfs(dfd) < 0)
+		rc = qb_err_sys(err, QB_EIO, errno, "unable to write the extracted files to disk");
 	if (fchdir(cwd) == 0)
 		away = false;
 	else if (!rc)
