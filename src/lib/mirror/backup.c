@@ -155,18 +155,14 @@ static void progress(struct mirror *m, const char *current, bool final)
 		    final);
 }
 
+/* The object's Last-Modified, which the next run checks before linking the file. */
 static void set_mtime(int fd, const char *iso)
 {
-	struct tm tm;
-	struct timespec ts[2];
-	const char *end;
+	struct timespec ts[2] = { { 0, 0 }, { 0, 0 } };
 
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
+	if (!mx_iso_time(iso, &ts[0].tv_sec))
 		return;
-	ts[0].tv_sec = ts[1].tv_sec = timegm(&tm);
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	ts[1].tv_sec = ts[0].tv_sec;
 	futimens(fd, ts);
 }
 
@@ -312,7 +308,8 @@ static int try_link(struct mirror *m, struct ent *e, const struct mx_entry *pe, 
 		    struct qb_err *err)
 {
 	char *src;
-	bool clashed;
+	bool clashed, have_mtime;
+	time_t mtime;
 	int rc;
 
 	*linked = false;
@@ -329,8 +326,9 @@ static int try_link(struct mirror *m, struct ent *e, const struct mx_entry *pe, 
 	}
 	if (!src)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
-	rc = mx_tree_link(&m->tree, e->key, &e->path, &clashed, m->prev_fd, src, e->size, linked,
-			  err);
+	have_mtime = mx_iso_time(pe->last_modified, &mtime);
+	rc = mx_tree_link(&m->tree, e->key, &e->path, &clashed, m->prev_fd, src, e->size,
+			  have_mtime ? &mtime : NULL, linked, err);
 	free(src);
 	if (!rc && clashed)
 		warn_escaped(m, e->key, e->path, "is also the folder of other keys");

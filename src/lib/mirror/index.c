@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mirror/mirror_int.h"
@@ -284,4 +285,15 @@ void mx_reader_free(struct mx_reader *r)
 	free(r->buf);
 	free(r->line);
 	free(r);
+}
+
+bool mx_iso_time(const char *iso, time_t *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm))
+		return false;
+	*t = timegm(&tm);
+	return *t != (time_t)-1;
 }

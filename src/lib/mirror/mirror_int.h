@@ -12,6 +12,8 @@
 #include "qb/buf.h"
 #include "qb/config.h"
 #include "qb/fsutil.h"
+#include <time.h>
+
 #include "qb/mirror.h"
 #include "qb/progress.h"
 
@@ -58,6 +60,9 @@ int mx_reader_open(struct mx_reader **out, int dirfd, const char *name, bool wan
 /* *got false at the end. */
 int mx_reader_next(struct mx_reader *r, struct mx_entry *e, bool *got, struct qb_err *err);
 void mx_reader_free(struct mx_reader *r);
+/* An index's Last-Modified ("2026-02-06T03:00:00.000Z") in whole seconds, as the
+ * stored file's mtime is set; false if it cannot be read. */
+bool mx_iso_time(const char *iso, time_t *t);
 
 /* walk.c: regular files under dirfd/sub in key order ("a-b" before "a/b"), as paths
  * relative to dirfd/sub.  Only one folder level's names are held per depth. */
@@ -94,7 +99,8 @@ int mx_tree_create(struct mx_tree *t, const char *key, char **path, bool *clashe
 /* The same, hard-linking src (relative to src_fd) instead; *linked false (and nothing
  * made) when the source is missing, not size bytes, or cannot be linked here. */
 int mx_tree_link(struct mx_tree *t, const char *key, char **path, bool *clashed, int src_fd,
-		 const char *src, uint64_t size, bool *linked, struct qb_err *err);
+		 const char *src, uint64_t size, const time_t *mtime, bool *linked,
+		 struct qb_err *err);
 void mx_tree_unlink(struct mx_tree *t, const char *key, const char *path);
 /* True for a stored path that an index may name: .qbackup-escaped/<bucket>/<one name>. */
 bool mx_escaped_path_ok(const char *bucket, const char *path);

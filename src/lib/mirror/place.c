@@ -198,10 +198,13 @@ static bool link_failed_softly(int e)
 	       e == ELOOP || e == ENAMETOOLONG;
 }
 
-/* Link src's file (no symlink followed on its way), then check the size: a previous
- * snapshot is trusted only that far. */
+/* Link src's file (no symlink followed on its way), then check its size and, when
+ * known, its mtime (the object's Last-Modified, set when it was fetched): a
+ * previous snapshot is trusted only that far.  A file edited in place since
+ * (a same-size edit, or a save that kept the size) is fetched again, rather
+ * than carried into every later snapshot. */
 static int link_check(int src_fd, const char *src, int dst_fd, const char *dst, uint64_t size,
-		      bool *linked, const char *shown, struct qb_err *err)
+		      const time_t *mtime, bool *linked, const char *shown, struct qb_err *err)
 {
 	struct stat st;
 	const char *leaf;
@@ -223,7 +226,8 @@ static int link_check(int src_fd, const char *src, int dst_fd, const char *dst, 
 		return qb_err_sys(err, QB_EIO, errno, "unable to link '%s'", shown);
 	}
 	if (fstatat(dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != size) {
+	    (uint64_t)st.st_size != size ||
+	    (mtime && (st.st_mtim.tv_sec != *mtime || st.st_mtim.tv_nsec))) {
 		unlinkat(dst_fd, dst, 0);
 		return QB_OK;
 	}
@@ -232,7 +236,8 @@ static int link_check(int src_fd, const char *src, int dst_fd, const char *dst, 
 }
 
 int mx_tree_link(struct mx_tree *t, const char *key, char **path, bool *clashed, int src_fd,
-		 const char *src, uint64_t size, bool *linked, struct qb_err *err)
+		 const char *src, uint64_t size, const time_t *mtime, bool *linked,
+		 struct qb_err *err)
 {
 	char *name = NULL;
 	int rc;
@@ -242,7 +247,7 @@ int mx_tree_link(struct mx_tree *t, const char *key, char **path, bool *clashed,
 	if (!*path) {
 		if ((rc = make_parents(t, key, err)))
 			return rc;
-		rc = link_check(src_fd, src, t->bucket_fd, key, size, linked, key, err);
+		rc = link_check(src_fd, src, t->bucket_fd, key, size, mtime, linked, key, err);
 		if (rc != -EEXIST)
 			return rc;
 		*clashed = true;
@@ -251,7 +256,7 @@ int mx_tree_link(struct mx_tree *t, const char *key, char **path, bool *clashed,
 		free(name);
 		return rc;
 	}
-	rc = link_check(src_fd, src, t->esc_fd, name, size, linked, *path, err);
+	rc = link_check(src_fd, src, t->esc_fd, name, size, mtime, linked, *path, err);
 	free(name);
 	if (rc == -EEXIST)
 		rc = qb_err_set(err, QB_EIO, "'%s' already exists", *path);
