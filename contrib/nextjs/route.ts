@@ -7,6 +7,10 @@
 //
 // Environment: BACKUP_SERVER_URL (default http://host.docker.internal:9999) and
 // BACKUP_SERVER_TOKEN.  Check that the caller is an admin where marked.
+//
+// Migrating from backup-server.py: BACKUP_SERVER_URL is now the server's base URL.
+// The old value http://host.docker.internal:9999/backup must lose its "/backup"
+// (else every call goes to /backup/backups, /backup/backup, ... and gets 404).
 import { NextRequest, NextResponse } from "next/server";
 
 export const runtime = "nodejs";
