@@ -577,6 +577,54 @@ START_TEST(role_setting_without_privilege_warns)
 }
 END_TEST
 
+/*
+ * The application's own role (LOGIN CREATEDB, owner of its database, not a
+ * superuser) dumps and restores its database.  Dumps used to carry
+ * COMMENT ON EXTENSION plpgsql, which only the bootstrap superuser may run.
+ */
+START_TEST(app_owner_restores_its_own_dump)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *url, *name, *rows = NULL;
+	int rc;
+
+	ck_assert_int_eq(tu_psql("postgres",
+		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_app') THEN "
+		"CREATE ROLE qb_app LOGIN CREATEDB PASSWORD 'qb-app-pw'; END IF; END $$;", NULL), 0);
+	tu_pg_drop_db("qb_app_src");
+	tu_pg_drop_db("qb_app_dst");
+	ck_assert_int_eq(tu_psql("postgres", "CREATE DATABASE qb_app_src OWNER qb_app;", NULL), 0);
+	ck_assert_int_eq(tu_psql("qb_app_src",
+		"SET ROLE qb_app; CREATE TABLE dossiers (id int PRIMARY KEY, nom text);"
+		"INSERT INTO dossiers VALUES (1, 'Dupont'), (2, 'Martin');"
+		"COMMENT ON TABLE dossiers IS 'les dossiers';"
+		"CREATE FUNCTION total() RETURNS bigint LANGUAGE plpgsql "
+		"AS $f$ BEGIN RETURN (SELECT count(*) FROM dossiers); END $f$;", NULL), 0);
+	ck_assert_int_ge(asprintf(&url, "postgresql://qb_app:qb-app-pw@%s:%s/qb_app_src",
+				  tu_env("QB_TEST_PGHOST"), tu_env("QB_TEST_PGPORT")), 0);
+	rc = dump_with_url(&out, dir, url);
+	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
+	free(out);
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	rc = tu_sh(&out, "env -u PGPASSWORD BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db %s "
+		   "--target-db qb_app_dst --yes </dev/null", dir, url, tu_env("QB_BUILD"), name);
+	ck_assert_msg(rc == 0, "qrestore as the database's owner failed: %s", out);
+	free(out);
+	ck_assert_int_eq(tu_psql("qb_app_dst", "SELECT total() || ' ' || pg_catalog.obj_description("
+				 "'dossiers'::regclass, 'pg_class') || ' ' || "
+				 "(SELECT rolname FROM pg_roles r JOIN pg_database d ON d.datdba = r.oid "
+				 "WHERE d.datname = 'qb_app_dst');", &rows), 0);
+	ck_assert_str_eq(rows, "2 les dossiers qb_app\n");
+	free(rows);
+	free(name);
+	free(url);
+	tu_pg_drop_db("qb_app_src");
+	tu_pg_drop_db("qb_app_dst");
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* A NOTICE on the maintenance connection (copying a temp_tablespaces that names
  * no tablespace) goes to the log, not to stderr through libpq. */
 START_TEST(notices_not_printed)
@@ -633,6 +681,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, restore_keeps_settings);
 	tcase_add_test(tc, restore_keeps_privileges);
 	tcase_add_test(tc, role_setting_without_privilege_warns);
+	tcase_add_test(tc, app_owner_restores_its_own_dump);
 	tcase_add_test(tc, notices_not_printed);
 	tcase_add_test(tc, unparsable_url_hides_password);
 	suite_add_tcase(s, tc);
