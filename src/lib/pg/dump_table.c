@@ -43,7 +43,8 @@ struct cursor {
 	"  (SELECT pg_catalog.format('%%I.%%I', cn.nspname, co.collname) FROM pg_catalog.pg_collation co " \
 	"   JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS coll, " \
 	"CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage, %s AS stattarget, " \
-	"%s AS compression, pg_catalog.array_to_string(a.attoptions, ', ') AS attopts, " \
+	"%s AS compression, pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o " \
+	"  WHERE pg_catalog.substr(o, 1, 10) <> 'pg_attver='), ', ') AS attopts, " \
 	"CASE WHEN sc.oid IS NOT NULL THEN pg_catalog.format('%%I.%%I', sn.nspname, sc.relname) END AS idseq, s.seqstart, s.seqincrement, s.seqmin, " \
 	"s.seqmax, s.seqcache, s.seqcycle " \
 	"FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid " \
