@@ -93,10 +93,34 @@ int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool
 		     const struct qb_progress_cb *progress, struct qb_minio_stats *st,
 		     struct qb_err *err);
 
-/* For the listing/verify: count objects and bytes of a snapshot (from its index when
- * present, else by walking its bucket folders). */
+/* Count objects and bytes of a snapshot (from its index when present, else by walking
+ * its bucket folders), reading no object file. */
 int qb_minio_snapshot_info(const char *snapshot_dir, uint64_t *objects, uint64_t *bytes,
 			   struct qb_err *err);
+
+/* What qb_minio_snapshot_check() found. */
+struct qb_minio_check {
+	bool indexed;            /* false: no index (an `mc mirror` folder), files counted only */
+	uint64_t objects;
+	uint64_t bytes;          /* as the index says (without one: of the files) */
+	uint64_t md5_checked;    /* size and MD5 match */
+	uint64_t size_only;      /* size matches, no MD5 known (multipart ETag, none recorded) */
+	uint64_t bad;            /* missing, another size or MD5, unreadable */
+};
+
+/* For verify: reads every object file of a snapshot and compares it with its index
+ * line.  The file is found at the index's path (escaped names included) and opened
+ * without following a symlink anywhere on the way; its size must be the index's and,
+ * when an MD5 is known (the one recorded while fetching, else a plain ETag, 32 hex
+ * digits), its MD5 too.  Every object is checked; the first ten bad ones are each
+ * logged as an error, and any bad one makes the result QB_ECORRUPT, the message
+ * naming the snapshot, the count and the first three keys (control bytes and non-text
+ * bytes as \xHH) with what differs.  Without an index, the files are only counted
+ * (indexed false), as qb_minio_snapshot_info() does.  A damaged index is QB_ECORRUPT
+ * too.  Memory stays flat (index read line by line, files streamed); out is filled
+ * even on failure. */
+int qb_minio_snapshot_check(const char *snapshot_dir, struct qb_minio_check *out,
+			    struct qb_err *err);
 
 /* Exposed for the tests. */
 /* True when key can be stored as the relative path <bucket>/<key> (a clash with another

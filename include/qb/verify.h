@@ -3,8 +3,9 @@
  *
  * qb_verify_backup() reads one backup whole: a database dump's gzip
  * stream, script and end marker; a code tarball's gzip and tar; a MinIO
- * snapshot's object index and files.  Where a manifest records a SHA-256,
- * it is recomputed and compared.
+ * snapshot's object index and every file it names (size, and MD5 where the
+ * index knows one: qb_minio_snapshot_check()).  Where a manifest records a
+ * SHA-256, it is recomputed and compared.  A damaged backup is QB_ECORRUPT.
  *
  * qb_restore_test() restores a database dump into a scratch database,
  * compares each table's row count with the manifest, and drops it.

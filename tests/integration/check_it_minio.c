@@ -700,6 +700,16 @@ START_TEST(mirror_large_bucket)
 	ck_assert_int_eq(qb_minio_snapshot_info(sd, &objs, &bytes, &err), QB_OK);
 	ck_assert_uint_eq(objs, st.objects);
 	ck_assert_uint_eq(bytes, want_bytes);
+	/* verify's pass: every file, the multipart one by the MD5 recorded while fetching. */
+	{
+		struct qb_minio_check chk;
+		ck_assert_msg(qb_minio_snapshot_check(sd, &chk, &err) == QB_OK, "%s", err.msg);
+		ck_assert(chk.indexed);
+		ck_assert_uint_eq(chk.objects, st.objects);
+		ck_assert_uint_eq(chk.bytes, want_bytes);
+		ck_assert_uint_eq(chk.md5_checked, st.objects);
+		ck_assert_uint_eq(chk.size_only + chk.bad, 0);
+	}
 	assert_pooled_listing(s3, "it-full", st.objects);
 	/* Same stamp again: refused, the snapshot untouched. */
 	ck_assert_int_ne(qb_minio_backup(cfg, dir, "20240101_010101", NULL, &st, &err), QB_OK);
@@ -812,6 +822,12 @@ START_TEST(mirror_unsafe_keys)
 	ck_assert_int_ge(asprintf(&p, "%s/it-unsafe/ok/normal.txt", sd), 0);
 	assert_file(p, "normal", 6);
 	free(p);
+	/* verify finds each escaped object at the index's path. */
+	{
+		struct qb_minio_check chk;
+		ck_assert_msg(qb_minio_snapshot_check(sd, &chk, &err) == QB_OK, "%s", err.msg);
+		ck_assert_uint_eq(chk.md5_checked, (uint64_t)n);
+	}
 
 	/* Back under their exact keys. */
 	empty_bucket(s3, "it-unsafe");
@@ -835,6 +851,17 @@ START_TEST(mirror_unsafe_keys)
 		ck_assert_str_eq(res.content_type, "text/plain");
 		free(c);
 		free(p);
+	}
+	/* ... and names the key of a damaged one. */
+	{
+		struct qb_minio_check chk;
+		ck_assert_int_ge(asprintf(&p, "%s/.qbackup-escaped/it-unsafe/clash", sd), 0);
+		ck_assert_int_eq(truncate(p, 3), 0);
+		free(p);
+		ck_assert_int_eq(qb_minio_snapshot_check(sd, &chk, &err), QB_ECORRUPT);
+		ck_assert_msg(strstr(err.msg, "'it-unsafe/clash' is 3 bytes, the index says 58"), "%s",
+			      err.msg);
+		ck_assert_uint_eq(chk.bad, 1);
 	}
 	assert_no_secret(&err);
 	keylist_free(&before);

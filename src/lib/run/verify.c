@@ -66,10 +66,20 @@ int qb_verify_backup(const char *dir, const char *name, char *detail, size_t len
 			snprintf(detail, len, "%" PRIu64 " files, %s", st.files,
 				 sha[0] ? "SHA-256 matches the manifest" : "no manifest");
 	} else if (!rc) {
-		uint64_t objects = 0, bytes = 0;
-		rc = qb_minio_snapshot_info(path, &objects, &bytes, err);
-		if (!rc)
-			snprintf(detail, len, "%" PRIu64 " objects, %" PRIu64 " bytes", objects, bytes);
+		struct qb_minio_check chk;
+		rc = qb_minio_snapshot_check(path, &chk, err);
+		if (!rc && !chk.indexed)
+			snprintf(detail, len, "%" PRIu64 " objects, %" PRIu64 " bytes, no index "
+				 "(an mc mirror folder): files counted, no checksums to compare",
+				 chk.objects, chk.bytes);
+		else if (!rc && chk.size_only)
+			snprintf(detail, len, "%" PRIu64 " objects, %" PRIu64 " bytes match the index: "
+				 "%" PRIu64 " by size and MD5, %" PRIu64 " by size only (multipart ETag, "
+				 "no MD5 recorded)", chk.objects, chk.bytes, chk.md5_checked,
+				 chk.size_only);
+		else if (!rc)
+			snprintf(detail, len, "%" PRIu64 " objects, %" PRIu64 " bytes, sizes and MD5s "
+				 "match the index", chk.objects, chk.bytes);
 	}
 	free(path);
 	return rc;
