@@ -539,6 +539,40 @@ START_TEST(invalid_keep_fails_the_run_keeps_backups)
 }
 END_TEST
 
+/* prune says "nothing to delete" only when the rotation ran: not before a config
+ * error, nor before the lock it could not take. */
+START_TEST(prune_result_only_when_it_ran)
+{
+	struct env *e = setup("qb_prune", false, "BACKUP_KEEP=abc\n");
+	struct qb_lock *lock = NULL;
+	struct qb_err err = { 0 };
+	char *out = NULL;
+	int rc;
+
+	old_sets(e);
+	rc = qb(&out, e, "prune");
+	ck_assert_msg(rc == 3 && strstr(out, "BACKUP_KEEP") && !strstr(out, "nothing to delete"),
+		      "bad BACKUP_KEEP (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_sh(NULL, "sed -i '/^BACKUP_KEEP=/d' '%s'", e->conf), 0);
+	ck_assert_int_eq(qb_lock_acquire(&lock, e->backups, "all", &err), QB_OK);
+	rc = qb(&out, e, "prune");
+	ck_assert_msg(rc == 4 && !strstr(out, "nothing to delete") && !strstr(out, "deleted"),
+		      "locked (%d): %s", rc, out);
+	free(out);
+	qb_lock_free(lock);
+	ck_assert_int_eq(count(e->backups, "db_"), 16);
+	rc = qb(&out, e, "prune");
+	ck_assert_msg(rc == 0 && strstr(out, "deleted db_20260201_030000.sql.gz"), "prune (%d): %s", rc, out);
+	free(out);
+	rc = qb(&out, e, "prune");
+	ck_assert_msg(rc == 0 && strstr(out, "nothing to delete (keeping 14 of each kind)"), "prune again (%d): %s",
+		      rc, out);
+	free(out);
+	teardown(e);
+}
+END_TEST
+
 START_TEST(delete_refuses_unsafe_names)
 {
 	static const char *const bad[] = { "../x", "a/b", "..", ".qbackup.lock", "manifest_20260201_030000.json",
@@ -616,6 +650,7 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, killed_run_then_clean_run);
 	tcase_add_test(tc, undeletable_leftover_warns_next_run_goes_on);
 	tcase_add_test(tc, invalid_keep_fails_the_run_keeps_backups);
+	tcase_add_test(tc, prune_result_only_when_it_ran);
 	tcase_add_test(tc, delete_refuses_unsafe_names);
 	tcase_add_test(tc, hostile_tarball_refused);
 	suite_add_tcase(s, tc);
