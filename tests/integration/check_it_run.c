@@ -637,6 +637,39 @@ START_TEST(hostile_tarball_refused)
 }
 END_TEST
 
+/* qrestore --code as the runbook's reader types it: a path relative to where they
+ * are, or a bare name in BACKUP_DIR. */
+START_TEST(code_restore_relative_path)
+{
+	struct env *e = setup("qb_code", false, NULL);
+	char *out = NULL, *name;
+	int rc;
+
+	ck_assert_int_eq(qb(&out, e, "--type code"), 0);
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "ls '%s' | grep '^code_.*\\.tar\\.gz$' | head -1", e->backups), 0);
+	out[strcspn(out, "\n")] = '\0';
+	ck_assert_msg(out[0], "no code archive");
+	name = out;
+	/* Relative to the working directory, the target relative too. */
+	rc = tu_sh(&out, "cd '%s' && %s/qrestore --config '%s' --code 'backups/%s' --to out1 </dev/null", e->dir,
+		   tu_env("QB_BUILD"), e->conf, name);
+	ck_assert_msg(rc == 0, "relative --code (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "cat '%s/out1/src/app/page.tsx'", e->dir), 0);
+	ck_assert_str_eq(out, "page\n");
+	free(out);
+	/* A bare name, from elsewhere: found in BACKUP_DIR. */
+	rc = tu_sh(&out, "cd / && %s/qrestore --config '%s' --code '%s' --to '%s/out2' </dev/null",
+		   tu_env("QB_BUILD"), e->conf, name, e->dir);
+	ck_assert_msg(rc == 0, "bare --code (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_sh(NULL, "test -f '%s/out2/package.json'", e->dir), 0);
+	free(name);
+	teardown(e);
+}
+END_TEST
+
 Suite *suite_it_run(void)
 {
 	Suite *s = suite_create("it_run");
@@ -653,6 +686,7 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, prune_result_only_when_it_ran);
 	tcase_add_test(tc, delete_refuses_unsafe_names);
 	tcase_add_test(tc, hostile_tarball_refused);
+	tcase_add_test(tc, code_restore_relative_path);
 	suite_add_tcase(s, tc);
 	return s;
 }
