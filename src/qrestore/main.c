@@ -80,6 +80,8 @@ static int parse(int argc, char **argv, struct args *a)
 		}
 	}
 	modes = a->list + !!a->db + !!a->minio + !!a->code + a->latest;
+	if (a->code && !a->to)
+		fputs("qrestore: --code needs --to DIR (a new or empty folder to extract into)\n", stderr);
 	if (optind != argc || modes != 1 || (a->code && !a->to) || (a->to && !a->code)) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;

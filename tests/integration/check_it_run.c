@@ -638,8 +638,9 @@ START_TEST(hostile_tarball_refused)
 END_TEST
 
 /* qrestore --code as the runbook's reader types it: a path relative to where they
- * are, or a bare name in BACKUP_DIR. */
-START_TEST(code_restore_relative_path)
+ * are, or a bare name in BACKUP_DIR; --to forgotten or pointing at a full folder
+ * says what to do. */
+START_TEST(code_restore_paths_and_messages)
 {
 	struct env *e = setup("qb_code", false, NULL);
 	char *out = NULL, *name;
@@ -665,6 +666,17 @@ START_TEST(code_restore_relative_path)
 	ck_assert_msg(rc == 0, "bare --code (%d): %s", rc, out);
 	free(out);
 	ck_assert_int_eq(tu_sh(NULL, "test -f '%s/out2/package.json'", e->dir), 0);
+	/* A folder that is not empty: refused, and the message says what to do. */
+	rc = tu_sh(&out, "%s/qrestore --config '%s' --code '%s' --to '%s/out2' </dev/null",
+		   tu_env("QB_BUILD"), e->conf, name, e->dir);
+	ck_assert_msg(rc == 5 && strstr(out, "is not empty") && strstr(out, "choose a new or empty folder"),
+		      "full target (%d): %s", rc, out);
+	free(out);
+	/* No --to: one line says it is needed, then the usage. */
+	rc = tu_sh(&out, "%s/qrestore --config '%s' --code '%s' </dev/null", tu_env("QB_BUILD"), e->conf, name);
+	ck_assert_msg(rc == 2 && strstr(out, "qrestore: --code needs --to DIR") && strstr(out, "usage:") &&
+		      strstr(out, "--to DIR") < strstr(out, "usage:"), "no --to (%d): %s", rc, out);
+	free(out);
 	free(name);
 	teardown(e);
 }
@@ -686,7 +698,7 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, prune_result_only_when_it_ran);
 	tcase_add_test(tc, delete_refuses_unsafe_names);
 	tcase_add_test(tc, hostile_tarball_refused);
-	tcase_add_test(tc, code_restore_relative_path);
+	tcase_add_test(tc, code_restore_paths_and_messages);
 	suite_add_tcase(s, tc);
 	return s;
 }

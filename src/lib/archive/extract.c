@@ -67,7 +67,8 @@ static int check_empty(int dfd, const char *dir, struct qb_err *err)
 	}
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			rc = qb_err_set(err, QB_EREFUSED, "'%s' is not empty", dir);
+			rc = qb_err_set(err, QB_EREFUSED, "'%s' is not empty: choose a new or "
+					"empty folder", dir);
 			break;
 		}
 	}
