@@ -5,7 +5,7 @@
  *	qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]
  *	qrestore --minio DIR [--delete] [--yes]
  *	qrestore --code FILE --to DIR
- *	qrestore --latest [--yes]
+ *	qrestore --latest [--delete] [--yes] [--terminate-connections]
  *
  * FILE and DIR are paths, or bare names looked up in BACKUP_DIR.
  */
@@ -33,7 +33,7 @@ static const char usage[] =
 	"       qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]\n"
 	"       qrestore --minio DIR [--delete] [--yes]\n"
 	"       qrestore --code FILE --to DIR\n"
-	"       qrestore --latest [--yes]\n"
+	"       qrestore --latest [--delete] [--yes] [--terminate-connections]\n"
 	"options: --config FILE, -q, -v, --version\n";
 
 struct args {
@@ -213,7 +213,8 @@ static int restore_code(struct cli *c, struct args *a)
 	return rc ? cli_fail(c, &err) : EXIT_OK;
 }
 
-/* The emergency runbook's command: newest database dump and document snapshot, one question. */
+/* The emergency runbook's command: newest database dump and document snapshot, one question
+ * that names all it will do (the deletion --delete asks for too). */
 static int latest(struct cli *c, struct args *a)
 {
 	struct qb_catalog *cat = NULL;
@@ -232,9 +233,11 @@ static int latest(struct cli *c, struct args *a)
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);
 	}
-	snprintf(q, sizeof(q), "Restore %s%s%s%s%s? (the current database is kept under a dated name)",
+	snprintf(q, sizeof(q), "Restore %s%s%s%s%s%s?%s",
 		 db ? "the database from " : "", db ? db->name : "", db && mn ? " and " : "",
-		 mn ? "the documents from " : "", mn ? mn->name : "");
+		 mn ? "the documents from " : "", mn ? mn->name : "",
+		 mn && a->delete_extra ? ", and DELETE the objects that are not in the snapshot" : "",
+		 db ? " (the current database is kept under a dated name)" : "");
 	if (!cli_confirm(c, q, a->yes, &err)) {
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);

@@ -682,6 +682,39 @@ START_TEST(code_restore_paths_and_messages)
 }
 END_TEST
 
+static int qr(char **out, struct env *e, const char *args)
+{
+	return tu_sh(out, "env -u DATABASE_URL %s/qrestore --config '%s' %s </dev/null", tu_env("QB_BUILD"), e->conf,
+		     args);
+}
+
+/* qrestore --latest as the runbook's reader meets it: the one question names the
+ * deletion --delete asks for. */
+START_TEST(latest_delete_named_in_the_question)
+{
+	struct env *e;
+	char *out = NULL;
+	int rc;
+
+	small_db("qb_latest");
+	e = setup("qb_latest", true, NULL);
+	rc = qb(&out, e, "");
+	ck_assert_msg(rc == 0, "run failed (%d): %s", rc, out);
+	free(out);
+
+	/* The question covers the deletion; without a terminal, --yes is still needed. */
+	rc = qr(&out, e, "--latest --delete");
+	ck_assert_msg(rc == 5 && strstr(out, "DELETE the objects that are not in the snapshot") && strstr(out, "--yes"),
+		      "--latest --delete without --yes (%d): %s", rc, out);
+	free(out);
+	rc = qr(&out, e, "--latest");
+	ck_assert_msg(rc == 5 && !strstr(out, "DELETE"), "--latest without --delete (%d): %s", rc, out);
+	free(out);
+
+	teardown(e);
+}
+END_TEST
+
 Suite *suite_it_run(void)
 {
 	Suite *s = suite_create("it_run");
@@ -699,6 +732,7 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, delete_refuses_unsafe_names);
 	tcase_add_test(tc, hostile_tarball_refused);
 	tcase_add_test(tc, code_restore_paths_and_messages);
+	tcase_add_test(tc, latest_delete_named_in_the_question);
 	suite_add_tcase(s, tc);
 	return s;
 }
