@@ -682,18 +682,70 @@ START_TEST(code_restore_paths_and_messages)
 }
 END_TEST
 
+/* A session on db, as the running application's would be: a psql in the background
+ * that ends by itself after a minute, or when release_connection() ends its backend. */
+static void hold_connection(const char *db)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_sh(NULL, "(PGPASSWORD='%s' '%s/psql' -X -q -h %s -p %s -U %s -d '%s' "
+			       "-c 'SELECT pg_sleep(60) /* qb-held */' </dev/null >/dev/null 2>&1 &)",
+			       tu_env("QB_TEST_PGPASSWORD"), tu_env("QB_TEST_PGBIN"), tu_env("QB_TEST_PGHOST"),
+			       tu_env("QB_TEST_PGPORT"), tu_env("QB_TEST_PGUSER"), db), 0);
+	for (int i = 0; i < 250; i++) {
+		char *sql;
+		ck_assert_int_ge(asprintf(&sql, "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' "
+					  "AND query LIKE '%%qb-held%%' AND pid <> pg_backend_pid();", db), 0);
+		ck_assert_int_eq(tu_psql("postgres", sql, &out), 0);
+		free(sql);
+		if (strcmp(out, "0\n") != 0)
+			break;
+		free(out);
+		out = NULL;
+		usleep(20000);
+	}
+	ck_assert_msg(out && strcmp(out, "0\n") != 0, "the held connection did not show up");
+	free(out);
+}
+
+static void release_connection(const char *db)
+{
+	char *sql;
+
+	ck_assert_int_ge(asprintf(&sql, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+				  "WHERE datname = '%s' AND query LIKE '%%qb-held%%' AND pid <> pg_backend_pid();",
+				  db), 0);
+	ck_assert_int_eq(tu_psql("postgres", sql, NULL), 0);
+	free(sql);
+}
+
+static char *last_line(const char *out)
+{
+	size_t n = strlen(out);
+	const char *p;
+
+	while (n && out[n - 1] == '\n')
+		n--;
+	for (p = out + n; p > out && p[-1] != '\n'; p--)
+		;
+	return strndup(p, (size_t)(out + n - p));
+}
+
 static int qr(char **out, struct env *e, const char *args)
 {
 	return tu_sh(out, "env -u DATABASE_URL %s/qrestore --config '%s' %s </dev/null", tu_env("QB_BUILD"), e->conf,
 		     args);
 }
 
-/* qrestore --latest as the runbook's reader meets it: the one question names the
- * deletion --delete asks for. */
-START_TEST(latest_delete_named_in_the_question)
+/*
+ * qrestore --latest as the runbook's reader meets it: the one question names the
+ * deletion --delete asks for; a database still in use is refused before any of
+ * the dump is loaded, and the last line says what was restored and what was not.
+ */
+START_TEST(latest_delete_asks_and_busy_database_refused_early)
 {
 	struct env *e;
-	char *out = NULL;
+	char *out = NULL, *line;
 	int rc;
 
 	small_db("qb_latest");
@@ -711,6 +763,52 @@ START_TEST(latest_delete_named_in_the_question)
 	ck_assert_msg(rc == 5 && !strstr(out, "DELETE"), "--latest without --delete (%d): %s", rc, out);
 	free(out);
 
+	/* The application still connected: refused before the load, the documents go on. */
+	ck_assert_int_eq(tu_psql("qb_latest", "DELETE FROM t WHERE id > 10;", NULL), 0);
+	ck_assert_int_eq(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "-X DELETE '%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	s3_put(e->bucket, "client3/new.pdf", "PDF-3");
+	hold_connection("qb_latest");
+	rc = qr(&out, e, "--latest --yes");
+	line = last_line(out);
+	release_connection("qb_latest");
+	ck_assert_msg(rc == 5 && strstr(out, "1 open connection(s)") && strstr(out, "--terminate-connections"),
+		      "busy database (%d): %s", rc, out);
+	ck_assert_msg(!strstr(out, "into a new database"), "the dump was loaded before the refusal: %s", out);
+	ck_assert_msg(strstr(line, "database NOT restored") && strstr(line, "documents restored from minio_"),
+		      "last line: %s\n(all: %s)", line, out);
+	free(line);
+	free(out);
+	ck_assert_int_eq(tu_psql("qb_latest", "SELECT count(*) FROM t;", &out), 0);
+	ck_assert_str_eq(out, "10\n");
+	free(out);
+	ck_assert_int_eq(tu_psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'qb_latest_%';",
+				 &out), 0);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "'%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_str_eq(out, "PDF-1");
+	free(out);
+
+	/* --terminate-connections and --delete, answered by --yes: all of it. */
+	hold_connection("qb_latest");
+	rc = qr(&out, e, "--latest --delete --terminate-connections --yes");
+	release_connection("qb_latest");
+	ck_assert_msg(rc == 0 && strstr(out, "qb_latest_before_") && strstr(out, "1 deleted") &&
+		      !strstr(out, "NOT restored"), "--latest --delete --terminate-connections (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_psql("qb_latest", "SELECT count(*) FROM t;", &out), 0);
+	ck_assert_str_eq(out, "1000\n");
+	free(out);
+	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "'%s/%s/client3/new.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'qb_latest_before_%';",
+				 &out), 0);
+	out[strcspn(out, "\n")] = '\0';
+	if (out[0])
+		tu_pg_drop_db(out);
+	free(out);
 	teardown(e);
 }
 END_TEST
@@ -732,7 +830,7 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, delete_refuses_unsafe_names);
 	tcase_add_test(tc, hostile_tarball_refused);
 	tcase_add_test(tc, code_restore_paths_and_messages);
-	tcase_add_test(tc, latest_delete_named_in_the_question);
+	tcase_add_test(tc, latest_delete_asks_and_busy_database_refused_early);
 	suite_add_tcase(s, tc);
 	return s;
 }
