@@ -22,7 +22,10 @@
  * carry is copied from the old target to the new database before the swap:
  * its settings (ALTER DATABASE ... SET), its roles' settings in it (ALTER
  * ROLE ... IN DATABASE ... SET; one the restoring user may not make is a
- * warning in the log) and its privileges (GRANT ... ON DATABASE).
+ * warning in the log) and its privileges (GRANT ... ON DATABASE).  A target
+ * that other sessions are connected to is QB_EREFUSED before anything is
+ * made, and again at the swap (they may come during the load), unless
+ * terminate_connections.
  *
  * The connection comes from DATABASE_URL (a libpq URI or conninfo string),
  * else from libpq's own PG* variables.  A DATABASE_URL libpq cannot parse is
@@ -99,7 +102,8 @@ struct qb_db_restore_opts {
 	 * goes, and never swaps on a failure.  RESTORE_JOBS connections load the
 	 * COPY data (src/lib/pg/load.h). */
 	const struct qb_db_script_info *checked;
-	bool terminate_connections;   /* disconnect sessions on the target before the swap */
+	bool terminate_connections;   /* disconnect sessions on the target at the swap (not before:
+				       * the load runs meanwhile); false: refuse a target in use */
 	bool drop_after;              /* restore test: drop the restored copy at the end */
 	const struct qb_progress_cb *progress;
 };

@@ -182,7 +182,9 @@ static int cmd_prune(struct cli *c, struct args *a, int argc, char **argv)
 		qb_format_size(pr.items[i].size, size, sizeof(size));
 		printf("%s %s (%s)\n", a->dry_run ? "would delete" : "deleted", pr.items[i].name, size);
 	}
-	if (!pr.count)
+	/* What went before an error is still said; "nothing to delete" only after a rotation
+	 * that ran (not when the config or the lock stopped it). */
+	if (!rc && !pr.count)
 		printf("nothing to delete (keeping %ld of each kind%s)\n", po.keep,
 		       po.max_age_days ? " within the age limit" : "");
 	qb_prune_result_release(&pr);

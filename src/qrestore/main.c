@@ -5,7 +5,7 @@
  *	qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]
  *	qrestore --minio DIR [--delete] [--yes]
  *	qrestore --code FILE --to DIR
- *	qrestore --latest [--yes]
+ *	qrestore --latest [--delete] [--yes] [--terminate-connections]
  *
  * FILE and DIR are paths, or bare names looked up in BACKUP_DIR.
  */
@@ -33,7 +33,7 @@ static const char usage[] =
 	"       qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]\n"
 	"       qrestore --minio DIR [--delete] [--yes]\n"
 	"       qrestore --code FILE --to DIR\n"
-	"       qrestore --latest [--yes]\n"
+	"       qrestore --latest [--delete] [--yes] [--terminate-connections]\n"
 	"options: --config FILE, -q, -v, --version\n";
 
 struct args {
@@ -80,6 +80,8 @@ static int parse(int argc, char **argv, struct args *a)
 		}
 	}
 	modes = a->list + !!a->db + !!a->minio + !!a->code + a->latest;
+	if (a->code && !a->to)
+		fputs("qrestore: --code needs --to DIR (a new or empty folder to extract into)\n", stderr);
 	if (optind != argc || modes != 1 || (a->code && !a->to) || (a->to && !a->code)) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
@@ -211,14 +213,21 @@ static int restore_code(struct cli *c, struct args *a)
 	return rc ? cli_fail(c, &err) : EXIT_OK;
 }
 
-/* The emergency runbook's command: newest database dump and document snapshot, one question. */
+/*
+ * The emergency runbook's command: newest database dump and document snapshot, one
+ * question that names all it will do (the deletion --delete asks for too).  A part
+ * that fails does not stop the other, as before: the documents come back from their
+ * snapshot whatever happened to the database.  So that a failure above is not
+ * followed by a last line that reads like success, the last line then says what was
+ * restored and what was not.
+ */
 static int latest(struct cli *c, struct args *a)
 {
 	struct qb_catalog *cat = NULL;
 	struct qb_err err = { 0 };
 	const struct qb_backup *db, *mn;
-	char q[768];
-	int rc = EXIT_OK;
+	char q[768], dpart[320], mpart[320];
+	int rdb = EXIT_OK, rmn = EXIT_OK;
 
 	/* Names only: an emergency restore does not wait for fourteen snapshots to be sized. */
 	if (qb_catalog_scan_newest(&cat, qb_backup_dir(c->cfg), &err))
@@ -230,24 +239,40 @@ static int latest(struct cli *c, struct args *a)
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);
 	}
-	snprintf(q, sizeof(q), "Restore %s%s%s%s%s? (the current database is kept under a dated name)",
+	snprintf(q, sizeof(q), "Restore %s%s%s%s%s%s?%s",
 		 db ? "the database from " : "", db ? db->name : "", db && mn ? " and " : "",
-		 mn ? "the documents from " : "", mn ? mn->name : "");
+		 mn ? "the documents from " : "", mn ? mn->name : "",
+		 mn && a->delete_extra ? ", and DELETE the objects that are not in the snapshot" : "",
+		 db ? " (the current database is kept under a dated name)" : "");
 	if (!cli_confirm(c, q, a->yes, &err)) {
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);
 	}
 	if (db)
-		rc = restore_db(c, a, db->name, true);
-	if (mn) {
-		int r2 = restore_minio(c, a, mn->name, true);
-		if (!rc)
-			rc = r2;
-	}
+		rdb = restore_db(c, a, db->name, true);
+	if (mn)
+		rmn = restore_minio(c, a, mn->name, true);
 	if (!mn && !qb_minio_configured(c->cfg))
 		qb_log(QB_LOG_WARN, "documents not restored: MINIO_ENDPOINT is not set");
+	if (rdb || rmn) {
+		if (rdb)
+			snprintf(dpart, sizeof(dpart), "database NOT restored (see above)");
+		else if (db)
+			snprintf(dpart, sizeof(dpart), "database restored from %s", db->name);
+		else
+			snprintf(dpart, sizeof(dpart), "no database dump to restore");
+		if (rmn)
+			snprintf(mpart, sizeof(mpart), "documents NOT restored (see above)");
+		else if (mn)
+			snprintf(mpart, sizeof(mpart), "documents restored from %s", mn->name);
+		else
+			snprintf(mpart, sizeof(mpart), "documents not restored (%s)",
+				 qb_minio_configured(c->cfg) ? "no snapshot" : "MINIO_ENDPOINT is not set");
+		fflush(stdout);
+		fprintf(stderr, "%s: %s; %s\n", c->prog, dpart, mpart);
+	}
 	qb_catalog_free(cat);
-	return rc;
+	return rdb ? rdb : rmn;
 }
 
 /* A restore reads backups that a run's rotation or the server's DELETE could remove

@@ -574,6 +574,40 @@ START_TEST(invalid_keep_fails_the_run_keeps_backups)
 }
 END_TEST
 
+/* prune says "nothing to delete" only when the rotation ran: not before a config
+ * error, nor before the lock it could not take. */
+START_TEST(prune_result_only_when_it_ran)
+{
+	struct env *e = setup("qb_prune", false, "BACKUP_KEEP=abc\n");
+	struct qb_lock *lock = NULL;
+	struct qb_err err = { 0 };
+	char *out = NULL;
+	int rc;
+
+	old_sets(e);
+	rc = qb(&out, e, "prune");
+	ck_assert_msg(rc == 3 && strstr(out, "BACKUP_KEEP") && !strstr(out, "nothing to delete"),
+		      "bad BACKUP_KEEP (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_sh(NULL, "sed -i '/^BACKUP_KEEP=/d' '%s'", e->conf), 0);
+	ck_assert_int_eq(qb_lock_acquire(&lock, e->backups, "all", &err), QB_OK);
+	rc = qb(&out, e, "prune");
+	ck_assert_msg(rc == 4 && !strstr(out, "nothing to delete") && !strstr(out, "deleted"),
+		      "locked (%d): %s", rc, out);
+	free(out);
+	qb_lock_free(lock);
+	ck_assert_int_eq(count(e->backups, "db_"), 16);
+	rc = qb(&out, e, "prune");
+	ck_assert_msg(rc == 0 && strstr(out, "deleted db_20260201_030000.sql.gz"), "prune (%d): %s", rc, out);
+	free(out);
+	rc = qb(&out, e, "prune");
+	ck_assert_msg(rc == 0 && strstr(out, "nothing to delete (keeping 14 of each kind)"), "prune again (%d): %s",
+		      rc, out);
+	free(out);
+	teardown(e);
+}
+END_TEST
+
 START_TEST(delete_refuses_unsafe_names)
 {
 	static const char *const bad[] = { "../x", "a/b", "..", ".qbackup.lock", "manifest_20260201_030000.json",
@@ -638,6 +672,182 @@ START_TEST(hostile_tarball_refused)
 }
 END_TEST
 
+/* qrestore --code as the runbook's reader types it: a path relative to where they
+ * are, or a bare name in BACKUP_DIR; --to forgotten or pointing at a full folder
+ * says what to do. */
+START_TEST(code_restore_paths_and_messages)
+{
+	struct env *e = setup("qb_code", false, NULL);
+	char *out = NULL, *name;
+	int rc;
+
+	ck_assert_int_eq(qb(&out, e, "--type code"), 0);
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "ls '%s' | grep '^code_.*\\.tar\\.gz$' | head -1", e->backups), 0);
+	out[strcspn(out, "\n")] = '\0';
+	ck_assert_msg(out[0], "no code archive");
+	name = out;
+	/* Relative to the working directory, the target relative too. */
+	rc = tu_sh(&out, "cd '%s' && %s/qrestore --config '%s' --code 'backups/%s' --to out1 </dev/null", e->dir,
+		   tu_env("QB_BUILD"), e->conf, name);
+	ck_assert_msg(rc == 0, "relative --code (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "cat '%s/out1/src/app/page.tsx'", e->dir), 0);
+	ck_assert_str_eq(out, "page\n");
+	free(out);
+	/* A bare name, from elsewhere: found in BACKUP_DIR. */
+	rc = tu_sh(&out, "cd / && %s/qrestore --config '%s' --code '%s' --to '%s/out2' </dev/null",
+		   tu_env("QB_BUILD"), e->conf, name, e->dir);
+	ck_assert_msg(rc == 0, "bare --code (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_sh(NULL, "test -f '%s/out2/package.json'", e->dir), 0);
+	/* A folder that is not empty: refused, and the message says what to do. */
+	rc = tu_sh(&out, "%s/qrestore --config '%s' --code '%s' --to '%s/out2' </dev/null",
+		   tu_env("QB_BUILD"), e->conf, name, e->dir);
+	ck_assert_msg(rc == 5 && strstr(out, "is not empty") && strstr(out, "choose a new or empty folder"),
+		      "full target (%d): %s", rc, out);
+	free(out);
+	/* No --to: one line says it is needed, then the usage. */
+	rc = tu_sh(&out, "%s/qrestore --config '%s' --code '%s' </dev/null", tu_env("QB_BUILD"), e->conf, name);
+	ck_assert_msg(rc == 2 && strstr(out, "qrestore: --code needs --to DIR") && strstr(out, "usage:") &&
+		      strstr(out, "--to DIR") < strstr(out, "usage:"), "no --to (%d): %s", rc, out);
+	free(out);
+	free(name);
+	teardown(e);
+}
+END_TEST
+
+/* A session on db, as the running application's would be: a psql in the background
+ * that ends by itself after a minute, or when release_connection() ends its backend. */
+static void hold_connection(const char *db)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_sh(NULL, "(PGPASSWORD='%s' '%s/psql' -X -q -h %s -p %s -U %s -d '%s' "
+			       "-c 'SELECT pg_sleep(60) /* qb-held */' </dev/null >/dev/null 2>&1 &)",
+			       tu_env("QB_TEST_PGPASSWORD"), tu_env("QB_TEST_PGBIN"), tu_env("QB_TEST_PGHOST"),
+			       tu_env("QB_TEST_PGPORT"), tu_env("QB_TEST_PGUSER"), db), 0);
+	for (int i = 0; i < 250; i++) {
+		char *sql;
+		ck_assert_int_ge(asprintf(&sql, "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' "
+					  "AND query LIKE '%%qb-held%%' AND pid <> pg_backend_pid();", db), 0);
+		ck_assert_int_eq(tu_psql("postgres", sql, &out), 0);
+		free(sql);
+		if (strcmp(out, "0\n") != 0)
+			break;
+		free(out);
+		out = NULL;
+		usleep(20000);
+	}
+	ck_assert_msg(out && strcmp(out, "0\n") != 0, "the held connection did not show up");
+	free(out);
+}
+
+static void release_connection(const char *db)
+{
+	char *sql;
+
+	ck_assert_int_ge(asprintf(&sql, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+				  "WHERE datname = '%s' AND query LIKE '%%qb-held%%' AND pid <> pg_backend_pid();",
+				  db), 0);
+	ck_assert_int_eq(tu_psql("postgres", sql, NULL), 0);
+	free(sql);
+}
+
+static char *last_line(const char *out)
+{
+	size_t n = strlen(out);
+	const char *p;
+
+	while (n && out[n - 1] == '\n')
+		n--;
+	for (p = out + n; p > out && p[-1] != '\n'; p--)
+		;
+	return strndup(p, (size_t)(out + n - p));
+}
+
+static int qr(char **out, struct env *e, const char *args)
+{
+	return tu_sh(out, "env -u DATABASE_URL %s/qrestore --config '%s' %s </dev/null", tu_env("QB_BUILD"), e->conf,
+		     args);
+}
+
+/*
+ * qrestore --latest as the runbook's reader meets it: the one question names the
+ * deletion --delete asks for; a database still in use is refused before any of
+ * the dump is loaded, and the last line says what was restored and what was not.
+ */
+START_TEST(latest_delete_asks_and_busy_database_refused_early)
+{
+	struct env *e;
+	char *out = NULL, *line;
+	int rc;
+
+	small_db("qb_latest");
+	e = setup("qb_latest", true, NULL);
+	rc = qb(&out, e, "");
+	ck_assert_msg(rc == 0, "run failed (%d): %s", rc, out);
+	free(out);
+
+	/* The question covers the deletion; without a terminal, --yes is still needed. */
+	rc = qr(&out, e, "--latest --delete");
+	ck_assert_msg(rc == 5 && strstr(out, "DELETE the objects that are not in the snapshot") && strstr(out, "--yes"),
+		      "--latest --delete without --yes (%d): %s", rc, out);
+	free(out);
+	rc = qr(&out, e, "--latest");
+	ck_assert_msg(rc == 5 && !strstr(out, "DELETE"), "--latest without --delete (%d): %s", rc, out);
+	free(out);
+
+	/* The application still connected: refused before the load, the documents go on. */
+	ck_assert_int_eq(tu_psql("qb_latest", "DELETE FROM t WHERE id > 10;", NULL), 0);
+	ck_assert_int_eq(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "-X DELETE '%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	s3_put(e->bucket, "client3/new.pdf", "PDF-3");
+	hold_connection("qb_latest");
+	rc = qr(&out, e, "--latest --yes");
+	line = last_line(out);
+	release_connection("qb_latest");
+	ck_assert_msg(rc == 5 && strstr(out, "1 open connection(s)") && strstr(out, "--terminate-connections"),
+		      "busy database (%d): %s", rc, out);
+	ck_assert_msg(!strstr(out, "into a new database"), "the dump was loaded before the refusal: %s", out);
+	ck_assert_msg(strstr(line, "database NOT restored") && strstr(line, "documents restored from minio_"),
+		      "last line: %s\n(all: %s)", line, out);
+	free(line);
+	free(out);
+	ck_assert_int_eq(tu_psql("qb_latest", "SELECT count(*) FROM t;", &out), 0);
+	ck_assert_str_eq(out, "10\n");
+	free(out);
+	ck_assert_int_eq(tu_psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'qb_latest_%';",
+				 &out), 0);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "'%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_str_eq(out, "PDF-1");
+	free(out);
+
+	/* --terminate-connections and --delete, answered by --yes: all of it. */
+	hold_connection("qb_latest");
+	rc = qr(&out, e, "--latest --delete --terminate-connections --yes");
+	release_connection("qb_latest");
+	ck_assert_msg(rc == 0 && strstr(out, "qb_latest_before_") && strstr(out, "1 deleted") &&
+		      !strstr(out, "NOT restored"), "--latest --delete --terminate-connections (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_psql("qb_latest", "SELECT count(*) FROM t;", &out), 0);
+	ck_assert_str_eq(out, "1000\n");
+	free(out);
+	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "'%s/%s/client3/new.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'qb_latest_before_%';",
+				 &out), 0);
+	out[strcspn(out, "\n")] = '\0';
+	if (out[0])
+		tu_pg_drop_db(out);
+	free(out);
+	teardown(e);
+}
+END_TEST
+
 Suite *suite_it_run(void)
 {
 	Suite *s = suite_create("it_run");
@@ -651,8 +861,11 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, killed_run_then_clean_run);
 	tcase_add_test(tc, undeletable_leftover_warns_next_run_goes_on);
 	tcase_add_test(tc, invalid_keep_fails_the_run_keeps_backups);
+	tcase_add_test(tc, prune_result_only_when_it_ran);
 	tcase_add_test(tc, delete_refuses_unsafe_names);
 	tcase_add_test(tc, hostile_tarball_refused);
+	tcase_add_test(tc, code_restore_paths_and_messages);
+	tcase_add_test(tc, latest_delete_asks_and_busy_database_refused_early);
 	suite_add_tcase(s, tc);
 	return s;
 }

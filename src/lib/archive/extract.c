@@ -8,7 +8,8 @@
  * libarchive extracts relative to the working directory, and its
  * SECURE_NOABSOLUTEPATHS flag forbids the alternative of prefixing member
  * names with the target: so, like tar -C, we chdir into the target for
- * the duration and back.
+ * the duration and back.  The tarball is opened before: a relative path to
+ * it would be looked up inside the target.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -66,7 +67,8 @@ static int check_empty(int dfd, const char *dir, struct qb_err *err)
 	}
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			rc = qb_err_set(err, QB_EREFUSED, "'%s' is not empty", dir);
+			rc = qb_err_set(err, QB_EREFUSED, "'%s' is not empty: choose a new or "
+					"empty folder", dir);
 			break;
 		}
 	}
@@ -172,10 +174,10 @@ static int copy_member(struct archive *in, struct archive *out, const char *memb
 	return QB_OK;
 }
 
-/* The extraction pass, run with the target as working directory. */
-static int extract_here(const char *tarball, struct qb_err *err)
+/* The extraction pass, run with the target as working directory; r was opened
+ * before (a relative tarball path means something else in there). */
+static int extract_here(struct arc_reader *r, const char *tarball, struct qb_err *err)
 {
-	struct arc_reader *r = NULL;
 	struct arc_guard *g = arc_guard_new();
 	struct archive *out = archive_write_disk_new();
 	struct archive_entry *e;
@@ -189,7 +191,6 @@ static int extract_here(const char *tarball, struct qb_err *err)
 	archive_write_disk_set_options(out, base_flags |
 				       (geteuid() == 0 ? ARCHIVE_EXTRACT_OWNER : 0));
 	archive_write_disk_set_standard_lookup(out);
-	rc = arc_reader_open(&r, tarball, err);
 	while (!rc) {
 		int s = archive_read_next_header(arc_reader_archive(r), &e);
 		const char *member;
@@ -225,13 +226,13 @@ static int extract_here(const char *tarball, struct qb_err *err)
 out:
 	if (out)
 		archive_write_free(out);
-	arc_reader_free(r);
 	arc_guard_free(g);
 	return rc;
 }
 
 static int extract(const char *tarball, const char *to_dir, struct qb_err *err)
 {
+	struct arc_reader *r = NULL;
 	bool created = false, away = false;
 	int cwd = -1, dfd = -1, rc;
 
@@ -241,13 +242,15 @@ static int extract(const char *tarball, const char *to_dir, struct qb_err *err)
 		rc = open_target(to_dir, &created, &dfd, err);
 	if (rc)
 		return rc;
+	if ((rc = arc_reader_open(&r, tarball, err)))
+		goto out;
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || fchdir(dfd) < 0) {
 		rc = qb_err_sys(err, QB_EIO, errno, "unable to enter '%s'", to_dir);
 		goto out;
 	}
 	away = true;
-	rc = extract_here(tarball, err);
+	rc = extract_here(r, tarball, err);
 	/* libarchive does not check close(); a write the disk refuses late
 	 * (NFS, a thin volume) shows here instead of in a file of zeros. */
 	if (!rc && syncfs(dfd) < 0)
@@ -259,6 +262,7 @@ static int extract(const char *tarball, const char *to_dir, struct qb_err *err)
 	if (!rc)
 		qb_log(QB_LOG_INFO, "extracted '%s' into '%s'", tarball, to_dir);
 out:
+	arc_reader_free(r);
 	if (dfd >= 0)
 		close(dfd);
 	if (cwd >= 0)

@@ -1,6 +1,9 @@
 /*
  * restore.c - qb_db_restore(): never leaves the target half-restored.
  *
+ * 0. The target is looked up; one that other sessions use is refused at
+ *    once (unless they are to be terminated at the swap): finding that
+ *    out after loading for minutes helps no one.
  * 1. The whole script is read once (qb_db_check_script): gzip CRCs,
  *    checksum, meta-commands, truncation.  It runs on a second thread while
  *    an empty database is created beside the target, from template0, with
@@ -13,6 +16,7 @@
  *    sessions).  Any error drops the new database; the target is unchanged.
  * 3. One transaction renames the target to NAME_before_YYYYMMDD_HHMMSS and
  *    the new database to NAME (ALTER DATABASE RENAME is transactional).
+ *    Sessions may have come during the load: they are looked for again.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -250,11 +254,10 @@ static void check_wait(struct check_job *j)
 	j->threaded = false;
 }
 
-/* Everything before the script runs: the target looked up, the scratch
- * database made, the connections opened. */
-static int prepare(const struct qb_config *cfg, const struct qb_db_restore_opts *opts, long jobs,
-		   const struct qb_db_script_info *head, struct exec *x, struct target *t, char **scratch,
-		   char **previous, bool *created, PGconn **maint, struct qb_err *err)
+/* The target looked up and its names derived; one in use refused (before
+ * the whole-file check starts, which can take a while on a large dump). */
+static int lookup(const struct qb_config *cfg, const struct qb_db_restore_opts *opts, struct target *t,
+		  char **scratch, char **previous, PGconn **maint, struct qb_err *err)
 {
 	char *name = opts->target_db ? strdup(opts->target_db) : pgc_default_dbname(cfg);
 	char stamp[32], suffix[48];
@@ -268,6 +271,10 @@ static int prepare(const struct qb_config *cfg, const struct qb_db_restore_opts 
 	free(name);
 	if (rc)
 		return rc;
+	/* Terminating is for the swap: the application keeps its sessions during the load. */
+	if (t->exists && !opts->drop_after && !opts->terminate_connections &&
+	    (rc = open_connections(*maint, t->name, false, err)))
+		return rc;
 	qb_stamp(time(NULL), stamp, sizeof(stamp));
 	snprintf(suffix, sizeof(suffix), "_qbrestore_%s", stamp);
 	*scratch = derived_name(t->name, suffix);
@@ -279,16 +286,25 @@ static int prepare(const struct qb_config *cfg, const struct qb_db_restore_opts 
 		/* A restore test never touches NAME: it restores into the scratch copy only. */
 		t->exists = false;
 	}
-	rc = create_scratch(*maint, t, head, *scratch, err);
+	return QB_OK;
+}
+
+/* Everything else before the script runs: the scratch database made, the
+ * connections opened. */
+static int prepare(const struct qb_config *cfg, long jobs, const struct qb_db_script_info *head,
+		   struct exec *x, const struct target *t, const char *scratch, bool *created,
+		   PGconn *maint, struct qb_err *err)
+{
+	int rc = create_scratch(maint, t, head, scratch, err);
 	if (rc)
 		return rc;
-	qb_log(QB_LOG_DEBUG, "database \"%s\" created after %.2f s", *scratch, qb_seconds_since(&x->t0));
+	qb_log(QB_LOG_DEBUG, "database \"%s\" created after %.2f s", scratch, qb_seconds_since(&x->t0));
 	*created = true;
-	rc = pgc_connect(cfg, *scratch, &x->c, err);
+	rc = pgc_connect(cfg, scratch, &x->c, err);
 	if (rc)
 		return rc;
 	/* The data connections open while the schema is made. */
-	rc = loader_new(&x->load, cfg, *scratch, (int)jobs, err);
+	rc = loader_new(&x->load, cfg, scratch, (int)jobs, err);
 	if (rc)
 		return rc;
 	/* The scratch database is dropped if anything fails, so its statements need
@@ -331,10 +347,12 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 		head = *opts->checked;
 	else if ((rc = script_head(opts->path, &head, err)))
 		return rc;
+	if ((rc = lookup(cfg, opts, &t, &scratch, &previous, &maint, err)))
+		goto out;
 	/* Nothing of the script runs before the whole file is checked; making
 	 * the empty database it will run in can go on meanwhile. */
 	check_start(&check, opts);
-	rc = prepare(cfg, opts, jobs, &head, &x, &t, &scratch, &previous, &created, &maint, err);
+	rc = prepare(cfg, jobs, &head, &x, &t, scratch, &created, maint, err);
 	check_wait(&check);
 	if (check.rc) {
 		rc = check.rc;
