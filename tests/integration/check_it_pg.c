@@ -299,6 +299,18 @@ START_TEST(legacy_empty_or_cut_dump_refused)
 }
 END_TEST
 
+START_TEST(damaged_gzip_magic_refused)
+{
+	/* One bit flipped in the first byte (0x1f ^ 0x40): refused as damaged, not
+	 * read as plain SQL that fails on a line of binary noise. */
+	load_fixture("qb_src6");
+	legacy_refused("qb_bad_magic",
+		       "\"$PGBIN/pg_dump\" -d qb_src6 | gzip | { printf '\\137'; tail -c +2; } "
+		       "> db_20260206_030000.sql.gz",
+		       "db_20260206_030000.sql.gz' is named .gz but is not gzip data (damaged?)");
+}
+END_TEST
+
 START_TEST(replace_keeps_previous)
 {
 	char *dir = tu_tmpdir(), *out = NULL, *path, *args;
@@ -626,6 +638,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, truncated_dump_refused);
 	tcase_add_test(tc, shell_escape_refused);
 	tcase_add_test(tc, legacy_empty_or_cut_dump_refused);
+	tcase_add_test(tc, damaged_gzip_magic_refused);
 	tcase_add_test(tc, replace_keeps_previous);
 	tcase_add_test(tc, unsupported_object_fails_by_name);
 	tcase_add_test(tc, unreachable_database_fails_cleanly);
