@@ -21,7 +21,8 @@
  * members at once.
  *
  * Reading: qb_gzr reads a gzip file of one or many members (or, when the
- * data does not start with the gzip magic, plain bytes unchanged), checks
+ * data does not start with the gzip magic, plain bytes unchanged; a file
+ * named .gz is refused then, through qb_gzr_check_name), checks
  * every member's CRC-32 and length, and reports a truncated or corrupt
  * stream as QB_ECORRUPT.
  */
@@ -53,6 +54,10 @@ int qb_gzr_new(struct qb_gzr **out, int fd, struct qb_err *err);
 /* *got == 0 means the end, reached with every member verified. */
 int qb_gzr_read(struct qb_gzr *r, void *p, size_t cap, size_t *got, struct qb_err *err);
 bool qb_gzr_is_gzip(const struct qb_gzr *r);
+/* QB_ECORRUPT ("'NAME' is named .gz but is not gzip data (damaged?)") when
+ * name ends in ".gz" and r found no gzip magic, else QB_OK: a damaged first
+ * byte must not turn a compressed file into plain bytes read as they are. */
+int qb_gzr_check_name(const struct qb_gzr *r, const char *name, struct qb_err *err);
 uint64_t qb_gzr_bytes_in(const struct qb_gzr *r);   /* compressed bytes consumed */
 /* Inflate two members at a time, on a second thread, where the file's
  * headers give each member's length (files written by qb_gzw).  For a

@@ -50,7 +50,7 @@ struct qb_step_result {
 	uint64_t bytes;
 	uint64_t items;            /* tables, objects, files */
 	double seconds;
-	char error[QB_ERRMSG_MAX];
+	char error[QB_ERRMSG_MAX];  /* why it failed or was skipped; printable (qb_printable) */
 };
 
 struct qb_run_result {

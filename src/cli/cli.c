@@ -2,6 +2,7 @@
  * cli.c - shared front-end plumbing (see cli.h).
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,19 @@ static void clear_line(struct cli *c)
 	}
 }
 
+void cli_line(FILE *f, const char *fmt, ...)
+{
+	char raw[4096], line[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	qb_printable(line, sizeof(line), raw);
+	fprintf(f, "%s\n", line);
+}
+
+/* msg has been through qb_printable() in qb_log(). */
 static void sink(void *ud, enum qb_level level, const char *msg)
 {
 	struct cli *c = ud;
@@ -94,7 +108,7 @@ bool cli_load_config(struct cli *c, const char *path)
 	struct qb_err err = { 0 };
 
 	if (qb_config_load(&c->cfg, path, &err)) {
-		fprintf(stderr, "%s: %s\n", c->prog, err.msg);
+		cli_line(stderr, "%s: %s", c->prog, err.msg);
 		return false;
 	}
 	return true;
@@ -125,13 +139,13 @@ int cli_exit_for(int code)
 int cli_fail(struct cli *c, const struct qb_err *err)
 {
 	clear_line(c);
-	fprintf(stderr, "%s: %s\n", c->prog, err->msg[0] ? err->msg : qb_code_text(err->code));
+	cli_line(stderr, "%s: %s", c->prog, err->msg[0] ? err->msg : qb_code_text(err->code));
 	return cli_exit_for(err->code);
 }
 
 bool cli_confirm(struct cli *c, const char *question, bool yes, struct qb_err *err)
 {
-	char answer[16];
+	char answer[16], shown[1024];
 	FILE *tty;
 
 	if (yes)
@@ -143,7 +157,8 @@ bool cli_confirm(struct cli *c, const char *question, bool yes, struct qb_err *e
 	}
 	clear_line(c);
 	tty = stderr;
-	fprintf(tty, "%s [y/N] ", question);
+	qb_printable(shown, sizeof(shown), question);
+	fprintf(tty, "%s [y/N] ", shown);
 	fflush(tty);
 	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
 		qb_err_set(err, QB_EREFUSED, "not confirmed; nothing was changed");

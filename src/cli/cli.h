@@ -6,6 +6,7 @@
 #define QB_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "qb/config.h"
 #include "qb/error.h"
@@ -38,6 +39,10 @@ void cli_set_verbosity(struct cli *c, int verbosity);
 /* Load --config FILE (or the default file); prints the error and returns false on failure. */
 bool cli_load_config(struct cli *c, const char *path);
 void cli_done(struct cli *c);
+/* Print one line on f: fmt's expansion through qb_printable() (log.h), then a
+ * newline.  Every line that may quote outside text (an error message, a file or
+ * database name, an argument) goes out through here or through qb_log(). */
+void cli_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print "prog: message" and return the exit status for the error's code. */
 int cli_fail(struct cli *c, const struct qb_err *err);
 int cli_exit_for(int code);

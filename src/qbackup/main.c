@@ -87,7 +87,7 @@ static int cmd_run(struct cli *c, struct args *a, int argc, char **argv)
 			if (!strcmp(a->type, types[i].name))
 				o.types = types[i].bit;
 		if (!o.types) {
-			fprintf(stderr, "qbackup: unknown --type '%s' (all, db, minio or code)\n", a->type);
+			cli_line(stderr, "qbackup: unknown --type '%s' (all, db, minio or code)", a->type);
 			return EXIT_USAGE;
 		}
 		o.explicit_type = true;
@@ -110,9 +110,10 @@ static int cmd_run(struct cli *c, struct args *a, int argc, char **argv)
 			char size[QB_SIZE_STR_MAX];
 			qb_format_size(s->bytes, size, sizeof(size));
 			if (s->status == QB_STEP_OK)
-				printf("  %-6s %-7s %-34s %10s %7.1f s\n", s->kind, status[s->status], s->name, size, s->seconds);
+				cli_line(stdout, "  %-6s %-7s %-34s %10s %7.1f s", s->kind, status[s->status], s->name,
+					 size, s->seconds);
 			else
-				printf("  %-6s %-7s %s\n", s->kind, status[s->status], s->error);
+				cli_line(stdout, "  %-6s %-7s %s", s->kind, status[s->status], s->error);
 		}
 		if (r.pruned)
 			printf("  rotation removed %u old backup(s)\n", r.pruned);
@@ -223,26 +224,26 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 		}
 	}
 	if (!n)
-		printf("no backups in %s\n", dir);
+		cli_line(stdout, "no backups in %s", dir);
 	for (size_t i = 0; i < n; i++) {
 		char detail[256] = "";
 		enum qb_kind kind;
 		char stamp[QB_STAMP_LEN + 1];
 		qb_err_clear(&err);
 		if (qb_verify_backup(dir, names[i], detail, sizeof(detail), &err)) {
-			printf("%-34s FAILED  %s\n", names[i], err.msg);
+			cli_line(stdout, "%-34s FAILED  %s", names[i], err.msg);
 			worst = cli_exit_for(err.code);
 			continue;
 		}
-		printf("%-34s ok      %s\n", names[i], detail);
+		cli_line(stdout, "%-34s ok      %s", names[i], detail);
 		qb_backup_parse_name(names[i], &kind, stamp);
 		if (a->restore_test && kind == QB_KIND_DB) {
 			fflush(stdout);
 			if (qb_restore_test(c->cfg, dir, names[i], detail, sizeof(detail), &err)) {
-				printf("%-34s FAILED  restore test: %s\n", names[i], err.msg);
+				cli_line(stdout, "%-34s FAILED  restore test: %s", names[i], err.msg);
 				worst = cli_exit_for(err.code);
 			} else {
-				printf("%-34s ok      %s\n", names[i], detail);
+				cli_line(stdout, "%-34s ok      %s", names[i], detail);
 			}
 		}
 	}
@@ -273,7 +274,8 @@ int main(int argc, char **argv)
 			if (!strcmp(argv[a.first], commands[i].name))
 				fn = commands[i].fn;
 		if (!fn) {
-			fprintf(stderr, "qbackup: unknown command '%s'\n%s", argv[a.first], usage);
+			cli_line(stderr, "qbackup: unknown command '%s'", argv[a.first]);
+			fputs(usage, stderr);
 			return EXIT_USAGE;
 		}
 	}

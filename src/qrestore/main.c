@@ -158,10 +158,10 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 	if (!rc)
 		rc = qb_db_restore(c->cfg, &o, &r, &err);
 	if (!rc) {
-		printf("restored %s into database \"%s\": %llu statements, %llu rows in %.1f s\n", base, r.target,
+		cli_line(stdout, "restored %s into database \"%s\": %llu statements, %llu rows in %.1f s", base, r.target,
 		       (unsigned long long)r.statements, (unsigned long long)r.copy_rows, r.seconds);
 		if (r.previous)
-			printf("the previous database is kept as \"%s\" (drop it when satisfied)\n", r.previous);
+			cli_line(stdout, "the previous database is kept as \"%s\" (drop it when satisfied)", r.previous);
 		qb_db_restore_result_release(&r);
 	}
 	qb_manifest_entry_release(&e);
@@ -190,7 +190,7 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 	if (!rc)
 		rc = qb_minio_restore(c->cfg, path, a->delete_extra, &c->progress, &st, &err);
 	if (!rc)
-		printf("restored %s: %llu objects uploaded, %llu already identical, %llu deleted in %.1f s\n", arg,
+		cli_line(stdout, "restored %s: %llu objects uploaded, %llu already identical, %llu deleted in %.1f s", arg,
 		       (unsigned long long)st.fetched, (unsigned long long)st.skipped,
 		       (unsigned long long)st.deleted, st.seconds);
 	free(path);
@@ -208,7 +208,7 @@ static int restore_code(struct cli *c, struct args *a)
 		return EXIT_FAILED;
 	rc = qb_code_extract(path, a->to, &err);
 	if (!rc)
-		printf("extracted %s into %s\n", a->code, a->to);
+		cli_line(stdout, "extracted %s into %s", a->code, a->to);
 	free(path);
 	return rc ? cli_fail(c, &err) : EXIT_OK;
 }

@@ -138,7 +138,7 @@ START_TEST(test_alert_is_well_formed)
 	ck_assert_ptr_nonnull(strstr(text, "INFO line 50\n"));
 	ck_assert_ptr_nonnull(strstr(text, "INFO line 12\n"));       /* the last 40 lines */
 	ck_assert_ptr_null(strstr(text, "INFO line 11\n"));
-	ck_assert_ptr_nonnull(strstr(text, "accent: d\xc3\xa9j\xc3\xa0, bad byte: ?,"));
+	ck_assert_ptr_nonnull(strstr(text, "accent: d\xc3\xa9j\xc3\xa0, bad byte: \\xff,"));
 	ck_assert_ptr_null(strstr(text, KEY));
 	ck_assert_ptr_null(strstr(str(rec, "body"), KEY));
 	ck_assert_ptr_nonnull(strstr(text, "key: [redacted]"));
@@ -163,6 +163,41 @@ START_TEST(test_alert_is_well_formed)
 	cJSON_Delete(body);
 	cJSON_Delete(rec);
 	qb_buf_release(&log);
+	free(url);
+}
+END_TEST
+
+START_TEST(test_alert_text_is_inert)
+{
+	/* An S3 key in an error: markup, terminal escapes, a line break that
+	 * would forge a line of the body. */
+	char *url;
+	struct qb_notify_cfg nc = cfg_for(&url);
+	struct qb_err err = { 0 };
+	struct qb_alert a = { .host = "web1", .what = "backup failed\n(minio)\033[2J", .step = "minio",
+			      .error = "unable to copy 'docs/<b>x</b>&amp;\033]0;owned\007\nStep: forged.pdf'",
+			      .log_tail = "2026-02-06T03:00:01 WARN skipping '<script>alert(1)</script>'\n" };
+	cJSON *rec, *body;
+	const char *text, *subject;
+	int before = last_record();
+
+	ck_assert_int_eq(qb_notify_alert(&nc, &a, &err), QB_OK);
+	rec = record(before + 1);
+	body = cJSON_Parse(str(rec, "body"));
+	ck_assert_ptr_nonnull(body);
+	/* Plain text only: what looks like markup is shown as it is. */
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(body, "htmlContent"));
+	text = str(body, "textContent");
+	subject = str(body, "subject");
+	ck_assert_str_eq(subject, "[qbackup] web1: backup failed\\x0a(minio)\\x1b[2J");
+	ck_assert_ptr_nonnull(strstr(text, "Error: unable to copy 'docs/<b>x</b>&amp;\\x1b]0;owned"
+				   "\\x07\\x0aStep: forged.pdf'\n"));
+	ck_assert_ptr_null(strstr(text, "\nStep: forged"));
+	ck_assert_ptr_nonnull(strstr(text, "skipping '<script>alert(1)</script>'\n"));
+	ck_assert_ptr_null(strchr(text, '\033'));
+	ck_assert_ptr_null(strchr(text, '\007'));
+	cJSON_Delete(body);
+	cJSON_Delete(rec);
 	free(url);
 }
 END_TEST
@@ -281,6 +316,7 @@ Suite *suite_it_notify(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, NULL, reset_status);
 	tcase_add_test(tc, test_alert_is_well_formed);
+	tcase_add_test(tc, test_alert_text_is_inert);
 	tcase_add_test(tc, test_500_retried_once);
 	tcase_add_test(tc, test_network_errors);
 	tcase_add_test(tc, test_config);

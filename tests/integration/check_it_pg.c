@@ -304,6 +304,43 @@ START_TEST(legacy_empty_or_cut_dump_refused)
 }
 END_TEST
 
+START_TEST(damaged_gzip_magic_refused)
+{
+	/* One bit flipped in the first byte (0x1f ^ 0x40): refused as damaged, not
+	 * read as plain SQL that fails on a line of binary noise. */
+	load_fixture("qb_src6");
+	legacy_refused("qb_bad_magic",
+		       "\"$PGBIN/pg_dump\" -d qb_src6 | gzip | { printf '\\137'; tail -c +2; } "
+		       "> db_20260206_030000.sql.gz",
+		       "db_20260206_030000.sql.gz' is named .gz but is not gzip data (damaged?)");
+}
+END_TEST
+
+START_TEST(escapes_in_a_script_not_echoed)
+{
+	/* A line of the script quoted in the error: its terminal escapes are shown, not sent. */
+	static const char script[] = "SELECT 1;\n\\\033[2J\033]0;owned\007x\n";
+	char *dir = tu_tmpdir(), *out = NULL, *path, *args;
+	int rc;
+
+	make_target("qb_esc");
+	ck_assert_int_ge(asprintf(&path, "%s/esc.sql", dir), 0);
+	ck_assert_int_eq(tu_write_file(path, script, strlen(script)), 0);
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_esc --yes", path), 0);
+	rc = run(&out, dir, "qb_esc", args);
+	ck_assert_msg(rc == 5, "status 5 expected, got %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "line 2: ") && strstr(out, "'\\\\x1b[2J\\x1b]0;owned\\x07x'"),
+		      "the escapes are shown: %s", out);
+	ck_assert_msg(!strchr(out, '\033') && !strchr(out, '\007'), "nothing raw: %s", out);
+	free(out);
+	assert_target_untouched("qb_esc");
+	free(args);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(replace_keeps_previous)
 {
 	char *dir = tu_tmpdir(), *out = NULL, *path, *args;
@@ -679,6 +716,8 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, truncated_dump_refused);
 	tcase_add_test(tc, shell_escape_refused);
 	tcase_add_test(tc, legacy_empty_or_cut_dump_refused);
+	tcase_add_test(tc, damaged_gzip_magic_refused);
+	tcase_add_test(tc, escapes_in_a_script_not_echoed);
 	tcase_add_test(tc, replace_keeps_previous);
 	tcase_add_test(tc, unsupported_object_fails_by_name);
 	tcase_add_test(tc, unreachable_database_fails_cleanly);

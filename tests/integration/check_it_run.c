@@ -608,6 +608,32 @@ START_TEST(prune_result_only_when_it_ran)
 }
 END_TEST
 
+START_TEST(step_error_printable)
+{
+	/* A CSI (U+009B) and an ESC in the folder a step fails on: cJSON would pass
+	 * the first through to a terminal, the log line the second. */
+	struct env *e = setup("qb_unused", false, NULL);
+	char *out = NULL, *want;
+	cJSON *root, *step;
+	int rc;
+
+	rc = tu_sh(&out, "env CODE_DIR=\"$(printf '%s/\\302\\233\\033[2J')\" %s/qbackup --config '%s' "
+		   "--type code --json </dev/null", e->dir, tu_env("QB_BUILD"), e->conf);
+	ck_assert_msg(rc == 1, "status %d: %s", rc, out);
+	ck_assert_msg(!strchr(out, '\033') && !strstr(out, "\xc2\x9b"), "nothing raw: %s", out);
+	root = cJSON_Parse(strstr(out, "{\"stamp\""));
+	ck_assert_msg(root != NULL, "no JSON: %s", out);
+	step = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "steps"), 0);
+	ck_assert_int_ge(asprintf(&want, "'%s/\\xc2\\x9b\\x1b[2J'", e->dir), 0);
+	ck_assert_msg(strstr(cJSON_GetObjectItem(step, "error")->valuestring, want), "error: %s",
+		      cJSON_GetObjectItem(step, "error")->valuestring);
+	free(want);
+	cJSON_Delete(root);
+	free(out);
+	teardown(e);
+}
+END_TEST
+
 START_TEST(delete_refuses_unsafe_names)
 {
 	static const char *const bad[] = { "../x", "a/b", "..", ".qbackup.lock", "manifest_20260201_030000.json",
@@ -863,6 +889,7 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, invalid_keep_fails_the_run_keeps_backups);
 	tcase_add_test(tc, prune_result_only_when_it_ran);
 	tcase_add_test(tc, delete_refuses_unsafe_names);
+	tcase_add_test(tc, step_error_printable);
 	tcase_add_test(tc, hostile_tarball_refused);
 	tcase_add_test(tc, code_restore_paths_and_messages);
 	tcase_add_test(tc, latest_delete_asks_and_busy_database_refused_early);

@@ -465,6 +465,18 @@ START_TEST(test_damaged_and_old_style)
 		ck_assert_int_eq(qb_code_verify(bad, NULL, &err), QB_ECORRUPT);
 		free(bad);
 	}
+	/* One bit flipped in the first byte: not read as a plain tar. */
+	ck_assert_int_eq(tu_sh(NULL, "cp '%1$s' '%1$s.x.tar.gz' && printf '\\137' | "
+			       "dd of='%1$s.x.tar.gz' bs=1 conv=notrunc status=none", tgz), 0);
+	{
+		char *bad = qb_asprintf("%s.x.tar.gz", tgz);
+		ck_assert_int_eq(qb_code_verify(bad, NULL, &err), QB_ECORRUPT);
+		ck_assert_msg(strstr(err.msg, "is named .gz but is not gzip data"), "%s", err.msg);
+		ck_assert_int_eq(qb_code_extract(bad, to, &err), QB_ECORRUPT);
+		ck_assert_msg(strstr(err.msg, "is named .gz but is not gzip data"), "%s", err.msg);
+		ck_assert_int_ne(access(to, F_OK), 0);
+		free(bad);
+	}
 	/* Not a tarball at all. */
 	ck_assert_int_eq(tu_sh(NULL, "echo hello | gzip > '%s/hello.gz'", base), 0);
 	{

@@ -477,6 +477,54 @@ START_TEST(plain_passthrough)
 }
 END_TEST
 
+/* qb_gzr_check_name on path's contents as if the file were called name. */
+static int check_named(const char *path, const char *name, struct qb_err *err)
+{
+	struct qb_gzr *r;
+	int fd = open(path, O_RDONLY), rc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(qb_gzr_new(&r, fd, err), QB_OK);
+	rc = qb_gzr_check_name(r, name, err);
+	qb_gzr_free(r);
+	close(fd);
+	return rc;
+}
+
+START_TEST(named_gz_must_be_gzip)
+{
+	const char *sql = "SELECT 1;\n";
+	char *dir = tu_tmpdir(), *p = path_in(dir, "f"), *out = NULL;
+	struct qb_err err = {0};
+
+	/* Plain bytes: fine under a plain name, refused under a .gz one. */
+	ck_assert_int_eq(tu_write_file(p, sql, strlen(sql)), 0);
+	ck_assert_int_eq(check_named(p, "db.sql", &err), QB_OK);
+	ck_assert_int_eq(check_named(p, "gz", &err), QB_OK);
+	ck_assert_int_eq(check_named(p, "x/db.sql.gz", &err), QB_ECORRUPT);
+	ck_assert_str_eq(err.msg, "'x/db.sql.gz' is named .gz but is not gzip data (damaged?)");
+	ck_assert_int_eq(check_named(p, "DB.SQL.GZ", &err), QB_ECORRUPT);
+	/* One bit flipped in the first magic byte. */
+	ck_assert_msg(tu_sh(&out, "printf 'SELECT 1;\\n' | gzip -c | "
+			    "{ printf '\\137'; tail -c +2; } > '%s'", p) == 0, "%s", out);
+	free(out);
+	ck_assert_int_eq(check_named(p, "code.tar.gz", &err), QB_ECORRUPT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not gzip data"));
+	/* Empty. */
+	ck_assert_int_eq(tu_write_file(p, "", 0), 0);
+	ck_assert_int_eq(check_named(p, "e.gz", &err), QB_ECORRUPT);
+	ck_assert_str_eq(err.msg, "'e.gz' is named .gz but is empty (damaged?)");
+	/* gzip is gzip whatever its name. */
+	ck_assert_msg(tu_sh(&out, "printf 'SELECT 1;\\n' | gzip -c > '%s'", p) == 0, "%s", out);
+	free(out);
+	ck_assert_int_eq(check_named(p, "a.gz", &err), QB_OK);
+	ck_assert_int_eq(check_named(p, "a.sql", &err), QB_OK);
+	tu_rm_rf(dir);
+	free(p);
+	free(dir);
+}
+END_TEST
+
 /* ---- damage ---------------------------------------------------------------- */
 
 static void expect_corrupt(const char *path, const void *p, size_t n, const char *words_in_msg)
@@ -1193,6 +1241,7 @@ Suite *suite_gz(void)
 	tcase_add_test(tr, reads_gzip_multi_member);
 	tcase_add_test(tr, reads_from_short_reads);
 	tcase_add_test(tr, plain_passthrough);
+	tcase_add_test(tr, named_gz_must_be_gzip);
 	tcase_add_test(tr, truncated_and_corrupt);
 	tcase_add_loop_test(tr, fast_then_zlib, 0, 2);
 	tcase_add_test(tr, fast_covers_qb_gzw);

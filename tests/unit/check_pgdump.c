@@ -278,6 +278,37 @@ START_TEST(database_words_elsewhere_allowed)
 }
 END_TEST
 
+START_TEST(damaged_gzip_magic_refused)
+{
+	/* One bit flipped in a .sql.gz's first byte (0x1f ^ 0x40): not read as plain SQL. */
+	static const char text[] = PG_HEAD PG_BODY PG_TRAILER UNRESTRICT;
+	char *path, *out = NULL;
+	struct ck c;
+	int rc;
+
+	ck_init(&c);
+	ck_assert_int_eq(check_text(&c, "d.sql.gz", text, strlen(text), true), QB_OK);
+	ck_assert_int_ge(asprintf(&path, "%s/d.sql.gz", c.dir), 0);
+	ck_assert_msg(tu_sh(&out, "printf '\\137' | dd of='%s' bs=1 conv=notrunc status=none",
+			    path) == 0, "%s", out);
+	free(out);
+	memset(&c.err, 0, sizeof(c.err));
+	rc = qb_db_check_script(path, NULL, &c.info, &c.err);
+	ASSERT_REFUSED(&c, rc, QB_ECORRUPT, "is named .gz but is not gzip data (damaged?)");
+	ck_assert_msg(strstr(c.err.msg, path) != NULL, "the file is named: %s", c.err.msg);
+	free(path);
+	/* Empty and named .gz: said so too. */
+	rc = check_text(&c, "e.sql.gz", "", 0, false);
+	ASSERT_REFUSED(&c, rc, QB_ECORRUPT, "is named .gz but is empty");
+	/* Plain SQL under a plain name, and gzip under any name, are still read. */
+	rc = check_text(&c, "p.sql", text, strlen(text), false);
+	ck_assert_msg(rc == QB_OK && !c.info.gzip, "plain .sql: %s", c.err.msg);
+	rc = check_text(&c, "g.sql", text, strlen(text), true);
+	ck_assert_msg(rc == QB_OK && c.info.gzip, "gzip named .sql: %s", c.err.msg);
+	ck_done(&c);
+}
+END_TEST
+
 Suite *suite_pgdump(void)
 {
 	Suite *s = suite_create("pgdump");
@@ -291,6 +322,7 @@ Suite *suite_pgdump(void)
 	tcase_add_test(tc, other_database_refused);
 	tcase_add_test(tc, joined_statements_refused);
 	tcase_add_test(tc, database_words_elsewhere_allowed);
+	tcase_add_test(tc, damaged_gzip_magic_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

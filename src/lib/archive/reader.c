@@ -3,7 +3,8 @@
  *
  * Our gzip reader rather than libarchive's filter: it checks every
  * member's CRC and length (the multi-member files qb_gzw writes), reports
- * truncation as QB_ECORRUPT, and reads plain tar unchanged.
+ * truncation as QB_ECORRUPT, and reads plain tar unchanged (but not from a
+ * file named .gz: see qb_gzr_check_name).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,8 @@ int arc_reader_open(struct arc_reader **out, const char *path, struct qb_err *er
 		goto fail;
 	}
 	rc = qb_gzr_new(&r->gz, r->fd, err);
+	if (!rc)
+		rc = qb_gzr_check_name(r->gz, path, err);
 	if (rc)
 		goto fail;
 	r->a = archive_read_new();

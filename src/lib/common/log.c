@@ -40,14 +40,16 @@ enum qb_level qb_log_level(void)
 
 void qb_log(enum qb_level level, const char *fmt, ...)
 {
-	char msg[2048];
+	char raw[2048], msg[2048];
 	va_list ap;
 
 	if (level > log_max && level > QB_LOG_INFO)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Here once rather than in every sink: the tail goes out in alert emails. */
+	qb_printable(msg, sizeof(msg), raw);
 	/* One lock so lines from worker threads never interleave. */
 	pthread_mutex_lock(&log_lock);
 	if (level <= QB_LOG_INFO && !tail_off) {

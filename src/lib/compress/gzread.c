@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "gz_int.h"
@@ -162,6 +163,17 @@ int qb_gzr_read(struct qb_gzr *r, void *p, size_t cap, size_t *got, struct qb_er
 bool qb_gzr_is_gzip(const struct qb_gzr *r)
 {
 	return r->is_gzip;
+}
+
+int qb_gzr_check_name(const struct qb_gzr *r, const char *name, struct qb_err *err)
+{
+	size_t n = strlen(name);
+
+	if (r->is_gzip || n < 3 || strcasecmp(name + n - 3, ".gz"))
+		return QB_OK;
+	if (!r->head_len)
+		return qb_err_set(err, QB_ECORRUPT, "'%s' is named .gz but is empty (damaged?)", name);
+	return qb_err_set(err, QB_ECORRUPT, "'%s' is named .gz but is not gzip data (damaged?)", name);
 }
 
 uint64_t qb_gzr_bytes_in(const struct qb_gzr *r)

@@ -147,7 +147,7 @@ static int report(const struct qb_notify_cfg *nc, const struct attempt *at, int 
 				  url ? url : "?", at->status, tries, tries > 1 ? "s" : "",
 				  SNIPPET, at->body.data ? at->body.data : "");
 	}
-	msg = raw ? ntf_clean_text(raw, nc->api_key) : NULL;
+	msg = raw ? ntf_clean_text(raw, nc->api_key, false) : NULL;
 	qb_err_set(err, code, "%s", msg ? msg : "unable to send the alert email");
 	free(msg);
 	free(raw);
@@ -184,8 +184,8 @@ int qb_notify_send(const struct qb_notify_cfg *nc, const char *subject, const ch
 	if (curl_init_rc != CURLE_OK)
 		return qb_err_set(err, QB_EINTERNAL, "unable to initialise libcurl");
 	qb_buf_init(&at.body, ANSWER_MAX);
-	subj = ntf_clean_text(subject ? subject : "", nc->api_key);
-	body_text = ntf_clean_text(text ? text : "", nc->api_key);
+	subj = ntf_clean_text(subject ? subject : "", nc->api_key, false);
+	body_text = ntf_clean_text(text ? text : "", nc->api_key, true);
 	json = subj && body_text ? ntf_json_body(nc, subj, body_text) : NULL;
 	h = json ? headers(nc->api_key) : NULL;
 	c = h ? curl_easy_init() : NULL;

@@ -3,49 +3,28 @@
  *
  * The text is built from error messages and log lines, which could in
  * theory carry anything: it is made valid UTF-8 (Brevo rejects a body that
- * is not) and the API key is blanked out of it, belt and braces, since no
- * log line should ever hold it.
+ * is not) without control characters (an ESC would reach the terminal of an
+ * admin reading mail there), each refused byte shown as "\xHH" as in
+ * qb_printable(), and the API key is blanked out of it, belt and braces,
+ * since no log line should ever hold it.  The body goes out as Brevo's
+ * textContent, plain text: never htmlContent, so a '<' in an error message
+ * or an S3 key is a character, not markup, and nothing needs HTML escaping.
  */
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "notify/notify_int.h"
 #include "qb/buf.h"
+#include "qb/log.h"
 
 #define TAIL_LINES 40
 #define TAIL_BYTES (32u << 10)
 #define TEXT_MAX (1u << 20)
 
-/* Length of the valid UTF-8 sequence at s, 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	unsigned min;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, min = 0x80, cp = s[0] & 0x1Fu;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, min = 0x800, cp = s[0] & 0x0Fu;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, min = 0x10000, cp = s[0] & 0x07u;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3Fu);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
-char *ntf_clean_text(const char *s, const char *secret)
+char *ntf_clean_text(const char *s, const char *secret, bool lines)
 {
 	size_t slen = secret ? strlen(secret) : 0;
 	struct qb_buf b;
@@ -61,9 +40,14 @@ char *ntf_clean_text(const char *s, const char *secret)
 			s += slen;
 			continue;
 		}
-		n = utf8_len((const unsigned char *)s);
-		rc = n ? qb_buf_append(&b, s, n, &err) : qb_buf_puts(&b, "?", &err);
-		s += n ? n : 1;
+		n = qb_printable_len(s);
+		if (n || (lines && *s == '\n')) {
+			rc = qb_buf_append(&b, s, n ? n : 1, &err);
+			s += n ? n : 1;
+		} else {
+			rc = qb_buf_printf(&b, &err, "\\x%02x", (unsigned char)*s);
+			s++;
+		}
 	}
 	if (rc) {
 		qb_buf_release(&b);
@@ -113,18 +97,25 @@ static const char *tail_of(const char *log)
 	return p;
 }
 
-static int compose(const struct qb_alert *a, const char *host, struct qb_buf *subj,
+static int compose(const struct qb_alert *a, const char *host_raw, struct qb_buf *subj,
 		   struct qb_buf *text, struct qb_err *err)
 {
-	const char *what = a->what && a->what[0] ? a->what : "backup problem";
-	int rc = qb_buf_printf(subj, err, "[qbackup] %s: %s", host, what);
+	/* One line each: a line break in an error message must not start a
+	 * line of its own in the body (a forged "Step:" or log line). */
+	char host[1024], what[1024], step[1024], error[4 * QB_ERRMSG_MAX];
+	int rc;
 
+	qb_printable(host, sizeof(host), host_raw);
+	qb_printable(what, sizeof(what), a->what && a->what[0] ? a->what : "backup problem");
+	qb_printable(step, sizeof(step), a->step ? a->step : "");
+	qb_printable(error, sizeof(error), a->error ? a->error : "");
+	rc = qb_buf_printf(subj, err, "[qbackup] %s: %s", host, what);
 	if (!rc)
 		rc = qb_buf_printf(text, err, "qbackup on %s: %s\n\n", host, what);
-	if (!rc && a->step && a->step[0])
-		rc = qb_buf_printf(text, err, "Step: %s\n", a->step);
-	if (!rc && a->error && a->error[0])
-		rc = qb_buf_printf(text, err, "Error: %s\n", a->error);
+	if (!rc && step[0])
+		rc = qb_buf_printf(text, err, "Step: %s\n", step);
+	if (!rc && error[0])
+		rc = qb_buf_printf(text, err, "Error: %s\n", error);
 	if (!rc && a->log_tail && a->log_tail[0])
 		rc = qb_buf_printf(text, err, "\nLast lines of the log:\n%s\n",
 				   tail_of(a->log_tail));

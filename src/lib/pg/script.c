@@ -81,6 +81,18 @@ int script_open(struct script *s, const char *path, struct qb_err *err)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	}
 	rc = qb_gzr_new(&s->gz, s->fd, err);
+	if (rc) {
+		qb_err_prefix(err, "%s", path);
+		script_close(s);
+		return rc;
+	}
+	/* A damaged first byte of a .sql.gz would be read as plain SQL and
+	 * fail far away, on a line of binary noise. */
+	rc = qb_gzr_check_name(s->gz, path, err);
+	if (rc) {
+		script_close(s);
+		return rc;
+	}
 	/* The first bytes: is it ours, and what database did it come from. */
 	while (!rc && s->head_len < HEADER_MAX) {
 		size_t got;

@@ -30,7 +30,9 @@ const char *qb_backup_dir(const struct qb_config *cfg)
 static void step_fail(struct qb_step_result *s, const struct qb_err *e)
 {
 	s->status = QB_STEP_FAILED;
-	snprintf(s->error, sizeof(s->error), "%s", e->msg);
+	/* The result is printed, sent as JSON (cJSON leaves DEL, the C1 controls
+	 * and invalid UTF-8 as they are) and mailed: escaped once, here. */
+	qb_printable(s->error, sizeof(s->error), e->msg);
 	qb_log(QB_LOG_ERROR, "%s backup failed: %s", s->kind, e->msg);
 }
 
