@@ -37,70 +37,20 @@ struct check {
 	char first[QB_ERRMSG_MAX];   /* the first bad objects, for the error message */
 };
 
-/* Length of the UTF-8 sequence at p that a terminal shows as text (not a C1
- * control, not malformed), 0 when there is none. */
-static size_t utf8_text(const unsigned char *p)
-{
-	size_t n;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xc2 && p[1] < 0xa0) || (p[0] == 0xe0 && p[1] < 0xa0) ||
-	    (p[0] == 0xed && p[1] >= 0xa0) || (p[0] == 0xf0 && p[1] < 0x90) ||
-	    (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return n;
-}
-
-/* A copy of s safe for a terminal: control bytes, backslashes and bytes that
- * are not UTF-8 text as \xHH, cut with "..." to fit cap. */
-static void printable(char *dst, size_t cap, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0;
-
-	while (*p) {
-		size_t n = *p >= 0x20 && *p < 0x7f && *p != '\\' ? 1 : utf8_text(p);
-		size_t need = n ? n : 4;
-
-		if (o + need + 4 > cap) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (n)
-			memcpy(dst + o, p, n);
-		else
-			snprintf(dst + o, cap - o, "\\x%02x", *p);
-		o += need;
-		p += n ? n : 1;
-	}
-	dst[o] = '\0';
-}
-
 static void bad(struct check *c, const struct mx_entry *e, const char *why)
 {
 	char bucket[64 * 4 + 8], key[KEY_IN_LOG];
 	size_t used = strlen(c->first);
 
 	c->out->bad++;
-	printable(bucket, sizeof(bucket), e->bucket);
+	qb_printable(bucket, sizeof(bucket), e->bucket);
 	if (c->out->bad <= LOGGED) {
-		printable(key, sizeof(key), e->key);
+		qb_printable(key, sizeof(key), e->key);
 		qb_log(QB_LOG_ERROR, "snapshot '%s': object '%s' in bucket '%s' %s", c->snapshot,
 		       key, bucket, why);
 	}
 	if (c->out->bad <= IN_MESSAGE) {
-		printable(key, KEY_IN_MESSAGE, e->key);
+		qb_printable(key, KEY_IN_MESSAGE, e->key);
 		snprintf(c->first + used, sizeof(c->first) - used, "%s'%s/%s' %s",
 			 used ? "; " : "", bucket, key, why);
 	}
