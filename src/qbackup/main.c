@@ -223,8 +223,12 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 				names[n++] = b->name;
 		}
 	}
-	if (!n)
-		cli_line(stdout, "no backups in %s", dir);
+	/* Nothing to verify is no "ok": a probe that runs verify must see it. */
+	if (!n) {
+		qb_err_set(&err, QB_ENOTFOUND, "no backups in %s", dir);
+		qb_catalog_free(cat);
+		return cli_fail(c, &err);
+	}
 	for (size_t i = 0; i < n; i++) {
 		char detail[256] = "";
 		enum qb_kind kind;

@@ -634,6 +634,22 @@ START_TEST(step_error_printable)
 }
 END_TEST
 
+/* verify with nothing to verify fails (exit 7): a probe built on it must notice. */
+START_TEST(verify_without_backups_fails)
+{
+	struct env *e = setup("qb_unused", false, NULL);
+	char *out = NULL;
+	int rc;
+
+	ck_assert_int_eq(tu_sh(NULL, "mkdir -p -m 0700 '%s'", e->backups), 0);
+	rc = qb(&out, e, "verify");
+	ck_assert_msg(rc == 7 && strstr(out, "no backups in") && !strstr(out, " ok "),
+		      "verify of an empty folder (%d): %s", rc, out);
+	free(out);
+	teardown(e);
+}
+END_TEST
+
 START_TEST(delete_refuses_unsafe_names)
 {
 	static const char *const bad[] = { "../x", "a/b", "..", ".qbackup.lock", "manifest_20260201_030000.json",
@@ -889,6 +905,7 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, invalid_keep_fails_the_run_keeps_backups);
 	tcase_add_test(tc, prune_result_only_when_it_ran);
 	tcase_add_test(tc, delete_refuses_unsafe_names);
+	tcase_add_test(tc, verify_without_backups_fails);
 	tcase_add_test(tc, step_error_printable);
 	tcase_add_test(tc, hostile_tarball_refused);
 	tcase_add_test(tc, code_restore_paths_and_messages);
