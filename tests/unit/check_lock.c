@@ -211,6 +211,48 @@ START_TEST(test_peeks_do_not_block_a_run)
 }
 END_TEST
 
+/* A run killed without releasing leaves its pid in the file; once that pid is
+ * some other live process (here: this one, which started long after the
+ * recorded time), the lock is free: peeks take no lock and report nobody, and a
+ * run gets it even with a crowd of peeks. */
+START_TEST(test_stale_pid_reused)
+{
+	enum { PEEKERS = 32, RUNS = 100 };
+	char *d = tu_tmpdir(), *path = qb_path_join(d, QB_LOCK_NAME), text[128];
+	struct peeker p = { .dir = d };
+	pthread_t t[PEEKERS];
+	struct qb_lock *lk = NULL;
+	struct qb_lock_info info;
+	struct qb_err err = { 0 };
+	bool held = true;
+	int failed = 0;
+
+	snprintf(text, sizeof(text), "pid=%ld\ntype=all\nstarted=1000000000\n", (long)getpid());
+	ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
+	ck_assert_int_eq(qb_lock_holder(d, &held, &info, &err), QB_OK);
+	ck_assert(!held);
+	ck_assert_int_eq(info.pid, 0);
+	for (int i = 0; i < PEEKERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, peek_loop, &p), 0);
+	for (int i = 0; i < RUNS; i++) {
+		/* The stale text, as the killed run left it (same file: fopen "w"). */
+		ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
+		if (qb_lock_acquire(&lk, d, "all", &err) != QB_OK) {
+			failed++;
+			continue;
+		}
+		qb_lock_free(lk);
+	}
+	atomic_store(&p.stop, true);
+	for (int i = 0; i < PEEKERS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_msg(failed == 0, "%d of %d runs found the lock busy: %s", failed, RUNS, err.msg);
+	free(path);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	struct qb_lock *lk = NULL;
@@ -243,6 +285,7 @@ Suite *suite_lock(void)
 	tcase_add_test(tc, test_holder_peek);
 	tcase_add_test(tc, test_killed_holder_does_not_block);
 	tcase_add_test(tc, test_peeks_do_not_block_a_run);
+	tcase_add_test(tc, test_stale_pid_reused);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
 	return s;

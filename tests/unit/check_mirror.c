@@ -443,6 +443,12 @@ START_TEST(check_truncated_missing_symlink)
 	ck_assert_int_eq(check_snap(snap, &chk, &err), QB_ECORRUPT);
 	ck_assert_msg(strstr(err.msg, "'docs/a/one.pdf' cannot be opened"), "%s", err.msg);
 	qb_buf_release(&vlog);
+
+	/* A FIFO in a file's place is reported, without hanging on its open. */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && rm -f docs/two.txt && mkfifo docs/two.txt", snap), 0);
+	ck_assert_int_eq(check_snap(snap, &chk, &err), QB_ECORRUPT);
+	ck_assert_msg(strstr(err.msg, "'docs/two.txt' is not a regular file"), "%s", err.msg);
+	qb_buf_release(&vlog);
 	tu_rm_rf(dir);
 	free(snap);
 	free(dir);

@@ -187,7 +187,9 @@ static int open_local(struct rest *r, const struct local *l, int *fd, struct qb_
 {
 	struct stat st;
 
-	*fd = qb_open_nofollow(r->root_fd, l->path, O_RDONLY, 0);
+	/* O_NONBLOCK: a FIFO planted in the snapshot must not hang the restore;
+	 * it changes nothing for a regular file. */
+	*fd = qb_open_nofollow(r->root_fd, l->path, O_RDONLY | O_NONBLOCK, 0);
 	if (*fd < 0)
 		return qb_err_sys(err, QB_ECORRUPT, errno, "unable to open '%s' of the snapshot",
 				  l->path);

@@ -143,13 +143,19 @@ static int drop_db(PGconn *c, const char *name, struct qb_err *err)
 	return rc;
 }
 
+/* Autovacuum workers are not sessions: ALTER DATABASE RENAME stops them itself,
+ * and only a superuser may terminate them.  Other background workers are
+ * counted (the rename would refuse them too). */
+#define NOT_AUTOVACUUM " AND backend_type <> 'autovacuum worker'"
+
 static int open_connections(PGconn *c, const char *name, bool terminate, struct qb_err *err)
 {
 	const char *params[1] = { name };
 	const char *sql = terminate ?
 		"SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity "
-		"WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()" :
-		"SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()";
+		"WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()" NOT_AUTOVACUUM :
+		"SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()"
+		NOT_AUTOVACUUM;
 	PGresult *r = PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0);
 	int rc = QB_OK;
 
@@ -173,8 +179,8 @@ static void wait_disconnected(PGconn *c, const char *name)
 	const char *params[1] = { name };
 
 	for (int i = 0; i < 500; i++) {
-		PGresult *r = PQexecParams(c, "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1",
-					   1, NULL, params, NULL, NULL, 0);
+		PGresult *r = PQexecParams(c, "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1"
+					   NOT_AUTOVACUUM, 1, NULL, params, NULL, NULL, 0);
 		bool gone = r && PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "0");
 		PQclear(r);
 		if (gone)

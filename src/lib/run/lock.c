@@ -78,10 +78,54 @@ static void read_info(int fd, struct qb_lock_info *info)
 	parse_info(text, info);
 }
 
-/* A holder we can name: its details are written and its process exists. */
+/* The time a process started, from /proc (false if it cannot be read). */
+static bool process_start(pid_t pid, time_t *start)
+{
+	char path[64], buf[1024];
+	unsigned long long ticks, btime = 0;
+	const char *p;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || hz <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) state ...": comm may hold spaces and ')', so from the last ')';
+	 * starttime is field 22, the 20th after it. */
+	if (!(p = strrchr(buf, ')')))
+		return false;
+	for (int i = 0; i < 20 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return false;
+	if (!(f = fopen("/proc/stat", "re")))
+		return false;
+	while (fgets(buf, sizeof(buf), f) && sscanf(buf, "btime %llu", &btime) != 1)
+		;
+	fclose(f);
+	if (!btime)
+		return false;
+	*start = (time_t)(btime + ticks / (unsigned long long)hz);
+	return true;
+}
+
+/* A holder we can name: its details are written and its process exists, and
+ * started before it took the lock: a run killed without releasing leaves its
+ * pid in the file, and the pid can come back as some other process. */
 static bool live(const struct qb_lock_info *info)
 {
-	return info->pid > 0 && (kill(info->pid, 0) == 0 || errno == EPERM);
+	time_t start;
+
+	if (info->pid <= 0 || (kill(info->pid, 0) < 0 && errno != EPERM))
+		return false;
+	return !info->started || !process_start(info->pid, &start) || start <= info->started + 2;
 }
 
 void qb_lock_describe(const struct qb_lock_info *info, char *buf, size_t len)
