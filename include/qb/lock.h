@@ -44,12 +44,11 @@ int qb_lock_acquire(struct qb_lock **out, const char *backup_dir, const char *ru
 void qb_lock_free(struct qb_lock *lock);
 
 /*
- * Who holds the lock (for /health and the HTTP server's 409 answer).  It
- * reads the file, and takes a shared lock for an instant only when the file
- * names a live process, so that peeks, however many, never make a run find
- * the lock busy.  *held false (and info zeroed) when nobody holds it, when
- * the file does not exist, and in the instant between a run taking the lock
- * and writing its details.
+ * Who holds the lock (for /health and the HTTP server's 409 answer), from
+ * /proc/locks, without taking it: peeks, however many, never make a run find
+ * the lock busy.  (Where /proc/locks cannot tell, a shared lock is taken for
+ * an instant, and only when the file names a live process.)  *held false
+ * (and info zeroed) when nobody holds it or the file does not exist.
  */
 int qb_lock_holder(const char *backup_dir, bool *held, struct qb_lock_info *info,
 		   struct qb_err *err);

@@ -630,6 +630,11 @@ START_TEST(step_error_printable)
 	free(want);
 	cJSON_Delete(root);
 	free(out);
+	/* The failed run's manifest records the error, escaped too. */
+	ck_assert_int_eq(tu_sh(&out, "cat '%s'/manifest_*.json", e->backups), 0);
+	ck_assert_msg(strstr(out, "x1b[2J") && !strchr(out, '\033') && !strstr(out, "\xc2\x9b"),
+		      "manifest: %s", out);
+	free(out);
 	teardown(e);
 }
 END_TEST

@@ -12,6 +12,7 @@
 #include "qb/buf.h"
 #include "qb/catalog.h"
 #include "qb/fsutil.h"
+#include "qb/log.h"
 #include "qb/manifest.h"
 
 #define MANIFEST_MAX (64u << 20)
@@ -120,8 +121,12 @@ int qb_manifest_add_db(struct qb_manifest *m, const struct qb_db_dump_result *r,
 int qb_manifest_add_error(struct qb_manifest *m, const char *step, const char *message)
 {
 	cJSON *e = cJSON_CreateObject();
+	char shown[4 * QB_ERRMSG_MAX];
 
-	if (!e || !cJSON_AddStringToObject(e, "step", step) || !cJSON_AddStringToObject(e, "error", message)) {
+	/* cJSON passes DEL, C1 controls and bad UTF-8 through: a key or a server's
+	 * answer quoted in the message must not reach whoever displays the file. */
+	qb_printable(shown, sizeof(shown), message);
+	if (!e || !cJSON_AddStringToObject(e, "step", step) || !cJSON_AddStringToObject(e, "error", shown)) {
 		cJSON_Delete(e);
 		return QB_ENOMEM;
 	}

@@ -5,14 +5,19 @@
  * dies, however it dies, so there is no stale-lock logic to get wrong.  The
  * pid and start time in the file are only there to say who holds it.
  *
- * Peeking (qb_lock_holder) reads the file first and takes a shared lock for
- * an instant only when the file names a live process, to tell a holder from
- * stale text.  A free lock's file is empty, so peeks leave it alone: /health
- * has no token, and 32 clients peeking in a loop with a shared lock each made
- * one nightly run in ten find the lock busy for all of its retries.  A run
+ * Peeking (qb_lock_holder) must not get in a run's way: /health has no
+ * token, and 32 clients peeking in a loop with a shared lock each made one
+ * nightly run in ten find the lock busy for all of its retries.  So a peek
+ * reads /proc/locks, which lists every flock with its file's device and
+ * inode, and takes no lock.  Only where that cannot tell (no /proc, or a
+ * filesystem such as btrfs whose stat() device is not the one /proc/locks
+ * shows) does it fall back to a shared lock for an instant, and then only
+ * when the file names a live process (a free lock's file is empty).  A run
  * that finds the lock busy while the file names no live holder retries
- * briefly rather than report a peek (or a holder still writing its details)
- * as a concurrent run.
+ * briefly rather than report such a peek (or a holder still writing its
+ * details) as a concurrent run.  /proc/locks shows only the locks of the
+ * processes in the reader's pid namespace: qbackup serve and the cron run
+ * share the host's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +28,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "qb/buf.h"
@@ -78,54 +84,10 @@ static void read_info(int fd, struct qb_lock_info *info)
 	parse_info(text, info);
 }
 
-/* The time a process started, from /proc (false if it cannot be read). */
-static bool process_start(pid_t pid, time_t *start)
-{
-	char path[64], buf[1024];
-	unsigned long long ticks, btime = 0;
-	const char *p;
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || hz <= 0)
-		return false;
-	buf[n] = '\0';
-	/* "pid (comm) state ...": comm may hold spaces and ')', so from the last ')';
-	 * starttime is field 22, the 20th after it. */
-	if (!(p = strrchr(buf, ')')))
-		return false;
-	for (int i = 0; i < 20 && p; i++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
-		return false;
-	if (!(f = fopen("/proc/stat", "re")))
-		return false;
-	while (fgets(buf, sizeof(buf), f) && sscanf(buf, "btime %llu", &btime) != 1)
-		;
-	fclose(f);
-	if (!btime)
-		return false;
-	*start = (time_t)(btime + ticks / (unsigned long long)hz);
-	return true;
-}
-
-/* A holder we can name: its details are written and its process exists, and
- * started before it took the lock: a run killed without releasing leaves its
- * pid in the file, and the pid can come back as some other process. */
+/* A holder we can name: its details are written and its process exists. */
 static bool live(const struct qb_lock_info *info)
 {
-	time_t start;
-
-	if (info->pid <= 0 || (kill(info->pid, 0) < 0 && errno != EPERM))
-		return false;
-	return !info->started || !process_start(info->pid, &start) || start <= info->started + 2;
+	return info->pid > 0 && (kill(info->pid, 0) == 0 || errno == EPERM);
 }
 
 void qb_lock_describe(const struct qb_lock_info *info, char *buf, size_t len)
@@ -240,6 +202,54 @@ void qb_lock_free(struct qb_lock *lock)
 	free(lock);
 }
 
+/*
+ * Whether /proc/locks shows an exclusive flock on the file behind fd: 1 yes,
+ * 0 no, -1 cannot tell (unreadable, or the inode is listed under another
+ * device).  Lines read "1: FLOCK  ADVISORY  WRITE 1234 fe:00:10977402 0 EOF";
+ * a waiting request has "->" after the number and holds nothing.
+ */
+static int proc_locks_held(int fd)
+{
+	char line[256], kind[16], mode[16], rw[16], id[64];
+	unsigned long long ino;
+	unsigned maj, min;
+	int found = 0;
+	struct stat st;
+	FILE *f;
+
+	if (fstat(fd, &st) < 0 || !(f = fopen("/proc/locks", "re")))
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		long pid;
+		if (strstr(line, "->") ||
+		    sscanf(line, "%*d: %15s %15s %15s %ld %63s", kind, mode, rw, &pid, id) != 5 ||
+		    strcmp(kind, "FLOCK") || strcmp(rw, "WRITE") ||
+		    sscanf(id, "%x:%x:%llu", &maj, &min, &ino) != 3 || ino != (unsigned long long)st.st_ino)
+			continue;
+		if (maj == major(st.st_dev) && min == minor(st.st_dev)) {
+			found = 1;
+			break;
+		}
+		found = -1;
+	}
+	if (ferror(f))
+		found = -1;
+	fclose(f);
+	return found;
+}
+
+/* The holder's details, which it may still be writing. */
+static void wait_info(int fd, struct qb_lock_info *info)
+{
+	for (int i = 0; i < RETRIES; i++) {
+		read_info(fd, info);
+		if (live(info))
+			return;
+		nap();
+	}
+	memset(info, 0, sizeof(*info));
+}
+
 int qb_lock_holder(const char *backup_dir, bool *held, struct qb_lock_info *info,
 		   struct qb_err *err)
 {
@@ -256,6 +266,18 @@ int qb_lock_holder(const char *backup_dir, bool *held, struct qb_lock_info *info
 			rc = qb_err_sys(err, QB_EIO, errno, "unable to open the lock file '%s'",
 					path);
 		goto out;
+	}
+	switch (proc_locks_held(fd)) {
+	case 1:
+		*held = true;
+		wait_info(fd, info);
+		close(fd);
+		goto out;
+	case 0:
+		close(fd);
+		goto out;
+	default:
+		break;
 	}
 	/* Empty, or left by a run that died: nobody holds it, and a shared lock
 	 * taken to make sure could fail a run starting at that instant. */

@@ -40,7 +40,7 @@ int srv_jobs_init(struct srv_jobs *j, const struct qb_config *cfg, bool notify)
 /* qb_run_json(), plus "error" when the run failed. Caller frees; NULL on no memory. */
 static char *result_json(const struct qb_run_result *res, int rc, const struct qb_err *err)
 {
-	char *text = qb_run_json(res);
+	char *text = qb_run_json(res), shown[4 * QB_ERRMSG_MAX];
 	cJSON *doc;
 
 	if (!rc || !text)
@@ -48,7 +48,9 @@ static char *result_json(const struct qb_run_result *res, int rc, const struct q
 	doc = cJSON_Parse(text);
 	free(text);
 	text = NULL;
-	if (doc && cJSON_AddStringToObject(doc, "error", err->msg[0] ? err->msg : qb_code_text(rc)))
+	/* As the steps' errors are (run.c): cJSON would pass C1 controls through. */
+	qb_printable(shown, sizeof(shown), err->msg[0] ? err->msg : qb_code_text(rc));
+	if (doc && cJSON_AddStringToObject(doc, "error", shown))
 		text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	return text;
