@@ -1,6 +1,7 @@
 /*
  * cli.c - shared front-end plumbing (see cli.h).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 
 #include "cli.h"
 #include "qb/catalog.h"
+#include "qb/fsutil.h"
+#include "qb/lock.h"
 #include "qb/log.h"
 #include "qb/run.h"
 
@@ -183,5 +186,46 @@ int cli_list(struct cli *c, bool json)
 	if (json)
 		fputc('\n', stdout);
 	free(text);
+	return EXIT_OK;
+}
+
+/*
+ * qrestore and qbackup verify read backups that a run's rotation or the
+ * server's DELETE could remove under them (a snapshot walked by --minio
+ * --delete, or read by verify, say): they take the run lock too.  Nothing to
+ * guard without a BACKUP_DIR (a dump brought from elsewhere) or without a
+ * lock file (no run ever started there; a reader, maybe run as root, never
+ * creates it, or the backup user's runs could no longer open it).  A lock file
+ * it may not open (a read-only copy of the backups) is worth a warning, not a
+ * refusal.
+ */
+int cli_lock_reader(struct cli *c, const char *what, const char *again, struct qb_lock **lk)
+{
+	const char *dir = qb_backup_dir(c->cfg);
+	struct qb_err err = { 0 };
+	struct stat st;
+	char *file;
+	bool have;
+
+	*lk = NULL;
+	if (!dir || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return EXIT_OK;
+	file = qb_path_join(dir, QB_LOCK_NAME);
+	have = file && lstat(file, &st) == 0;
+	free(file);
+	if (!have)
+		return EXIT_OK;
+	if (qb_lock_acquire(lk, dir, what, &err)) {
+		if (err.sys_errno == EACCES || err.sys_errno == EROFS || err.sys_errno == EPERM) {
+			qb_log(QB_LOG_WARN, "going on without the run lock: %s", err.msg);
+			return EXIT_OK;
+		}
+		if (err.code == QB_ELOCKED) {
+			char held[sizeof(err.msg)];
+			snprintf(held, sizeof(held), "%s", err.msg);
+			qb_err_set(&err, QB_ELOCKED, "%s: wait for it to end, then %s", held, again);
+		}
+		return cli_fail(c, &err);
+	}
 	return EXIT_OK;
 }

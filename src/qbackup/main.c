@@ -199,6 +199,7 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 	struct qb_catalog *cat = NULL;
 	struct qb_err err = { 0 };
 	const char *names[QB_KIND_COUNT];
+	struct qb_lock *lock = NULL;
 	size_t n = 0;
 	int worst = EXIT_OK;
 
@@ -206,13 +207,20 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (qb_catalog_scan(&cat, dir, &err))
+	/* Reading a snapshot takes a while: a rotation must not remove it meanwhile
+	 * (it would read as damaged). */
+	if ((worst = cli_lock_reader(c, "verify", "run qbackup verify again", &lock)))
+		return worst;
+	if (qb_catalog_scan(&cat, dir, &err)) {
+		qb_lock_free(lock);
 		return cli_fail(c, &err);
+	}
 	if (argc == a->first + 2) {
 		const struct qb_backup *b = qb_catalog_find(cat, argv[a->first + 1]);
 		if (!b) {
 			qb_err_set(&err, QB_ENOTFOUND, "no backup named '%s' in %s", argv[a->first + 1], dir);
 			qb_catalog_free(cat);
+			qb_lock_free(lock);
 			return cli_fail(c, &err);
 		}
 		names[n++] = b->name;
@@ -227,6 +235,7 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 	if (!n) {
 		qb_err_set(&err, QB_ENOTFOUND, "no backups in %s", dir);
 		qb_catalog_free(cat);
+		qb_lock_free(lock);
 		return cli_fail(c, &err);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -252,6 +261,7 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 		}
 	}
 	qb_catalog_free(cat);
+	qb_lock_free(lock);
 	return worst;
 }
 

@@ -275,43 +275,6 @@ static int latest(struct cli *c, struct args *a)
 	return rdb ? rdb : rmn;
 }
 
-/* A restore reads backups that a run's rotation or the server's DELETE could remove
- * under it (a snapshot walked by --minio --delete, say): it takes the run lock too.
- * Nothing to guard without a BACKUP_DIR (a dump brought from elsewhere) or without a
- * lock file (no run ever started there; qrestore, maybe run as root, never creates
- * it, or the backup user's runs could no longer open it).  A lock file it may not
- * open (a read-only copy of the backups) is worth a warning, not a refused restore. */
-static int lock_backup_dir(struct cli *c, struct qb_lock **lk)
-{
-	const char *dir = qb_backup_dir(c->cfg);
-	struct qb_err err = { 0 };
-	struct stat st;
-	char *file;
-	bool have;
-
-	if (!dir || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return EXIT_OK;
-	file = qb_path_join(dir, QB_LOCK_NAME);
-	have = file && lstat(file, &st) == 0;
-	free(file);
-	if (!have)
-		return EXIT_OK;
-	if (qb_lock_acquire(lk, dir, "restore", &err)) {
-		if (err.sys_errno == EACCES || err.sys_errno == EROFS || err.sys_errno == EPERM) {
-			qb_log(QB_LOG_WARN, "restoring without the run lock: %s", err.msg);
-			return EXIT_OK;
-		}
-		if (err.code == QB_ELOCKED) {
-			char held[sizeof(err.msg)];
-			snprintf(held, sizeof(held), "%s", err.msg);
-			qb_err_set(&err, QB_ELOCKED, "%s: wait for it to end, then run qrestore "
-				   "again", held);
-		}
-		return cli_fail(c, &err);
-	}
-	return EXIT_OK;
-}
-
 int main(int argc, char **argv)
 {
 	struct cli c;
@@ -330,7 +293,7 @@ int main(int argc, char **argv)
 		rc = cli_list(&c, a.json);
 	} else {
 		struct qb_lock *lk = NULL;
-		if ((rc = lock_backup_dir(&c, &lk)) == EXIT_OK) {
+		if ((rc = cli_lock_reader(&c, "restore", "run qrestore again", &lk)) == EXIT_OK) {
 			if (a.db)
 				rc = restore_db(&c, &a, a.db, false);
 			else if (a.minio)

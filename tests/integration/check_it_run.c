@@ -394,6 +394,11 @@ START_TEST(second_run_refused_while_locked)
 	ck_assert_msg(rc == 4 && strstr(out, pid), "status %d: %s", rc, out);
 	free(out);
 	ck_assert_int_eq(count(e->backups, "db_"), 0);
+	/* verify reads backups a run could rotate away: it waits its turn too. */
+	rc = qb(&out, e, "verify");
+	ck_assert_msg(rc == 4 && strstr(out, pid) && strstr(out, "then run qbackup verify again"),
+		      "verify while locked (%d): %s", rc, out);
+	free(out);
 	/* A cron run (--notify) refused by a recent run sends nothing; refused by a run
 	 * that has held the lock for hours (stuck), it sends an alert. */
 	n = recorded();
