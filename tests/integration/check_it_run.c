@@ -280,6 +280,16 @@ START_TEST(full_run_rotates_and_lists)
 			      "verify of a cut file (%d): %s", rc, out);
 		free(out);
 		ck_assert_int_eq(tu_write_file(file, "PDF-2", 5), 0);
+		/* A snapshot of ours (its manifest lists it) without its index is damaged,
+		 * not an mc mirror folder. */
+		ck_assert_int_eq(tu_sh(NULL, "cd '%s/%s' && mv .qbackup-index ../saved-index", e->backups,
+				       snapname), 0);
+		rc = qb(&out, e, cmd);
+		ck_assert_msg(rc == 6 && strstr(out, "has lost its object index"),
+			      "verify without the index (%d): %s", rc, out);
+		free(out);
+		ck_assert_int_eq(tu_sh(NULL, "cd '%s/%s' && mv ../saved-index .qbackup-index", e->backups,
+				       snapname), 0);
 		/* A folder without an index (made by mc mirror): counted, as before. */
 		rc = qb(&out, e, "verify minio_20260216_030000");
 		ck_assert_msg(rc == 0 && strstr(out, "1 objects, 2 bytes, no index") &&

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "qb/archive.h"
 #include "qb/catalog.h"
@@ -32,6 +33,33 @@ static int expected_sha(const char *dir, const char *name, char *sha, struct qb_
 	snprintf(sha, QB_HASH_HEX_MAX, "%s", e.sha256);
 	qb_manifest_entry_release(&e);
 	return QB_OK;
+}
+
+/* Whether the manifest of name's stamp lists it (err set, and false, on a read
+ * error other than "no manifest, or not in it"). */
+static bool listed_in_manifest(const char *dir, const char *name, struct qb_err *err)
+{
+	struct qb_manifest_entry e;
+	int rc = qb_manifest_lookup(dir, name, &e, err);
+
+	if (rc == QB_ENOTFOUND) {
+		qb_err_clear(err);
+		return false;
+	}
+	if (rc)
+		return false;
+	qb_manifest_entry_release(&e);
+	return true;
+}
+
+static bool has_escaped(const char *snapshot)
+{
+	char *p = qb_path_join(snapshot, QB_MINIO_ESCAPED);
+	struct stat st;
+	bool yes = p && lstat(p, &st) == 0;
+
+	free(p);
+	return yes;
 }
 
 int qb_verify_backup(const char *dir, const char *name, char *detail, size_t len, struct qb_err *err)
@@ -68,6 +96,15 @@ int qb_verify_backup(const char *dir, const char *name, char *detail, size_t len
 	} else if (!rc) {
 		struct qb_minio_check chk;
 		rc = qb_minio_snapshot_check(path, &chk, err);
+		/* Without an index a snapshot reads as an `mc mirror` folder, its file
+		 * names taken for keys; one that a manifest lists, or that has escaped
+		 * names, was made by qbackup and has lost its index. */
+		if (!rc && !chk.indexed && (listed_in_manifest(dir, name, err) || has_escaped(path)))
+			rc = err->code ? err->code :
+			     qb_err_set(err, QB_ECORRUPT, "snapshot '%s' has lost its object index "
+					"(%s): the keys of escaped names, the sizes and the MD5s "
+					"it recorded are gone, and a restore would take file names "
+					"for keys", name, QB_MINIO_INDEX);
 		if (!rc && !chk.indexed)
 			snprintf(detail, len, "%" PRIu64 " objects, %" PRIu64 " bytes, no index "
 				 "(an mc mirror folder): files counted, no checksums to compare",
