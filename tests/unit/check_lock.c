@@ -177,25 +177,25 @@ static void *peek_loop(void *arg)
 	return NULL;
 }
 
-/* /health has no token: a crowd of peeks must not make a run find the lock
- * busy.  With a shared lock taken on every peek, 32 peekers failed about one
- * acquisition in ten. */
-START_TEST(test_peeks_do_not_block_a_run)
+/* RUNS acquisitions in dir while PEEKERS threads peek in a loop; each run
+ * first writes `stale` into the lock file when given.  Returns how many
+ * found the lock busy (err: the last message). */
+static int runs_under_peeks(const char *dir, int runs, const char *stale, struct qb_err *err)
 {
-	enum { PEEKERS = 32, RUNS = 40 };
-	char *d = tu_tmpdir();
-	struct peeker p = { .dir = d };
+	enum { PEEKERS = 32 };
+	char *path = qb_path_join(dir, QB_LOCK_NAME);
+	struct peeker p = { .dir = dir };
 	pthread_t t[PEEKERS];
 	struct qb_lock *lk = NULL;
-	struct qb_err err = { 0 };
 	int failed = 0;
 
-	ck_assert_int_eq(qb_lock_acquire(&lk, d, "all", &err), QB_OK);   /* makes the file */
-	qb_lock_free(lk);
 	for (int i = 0; i < PEEKERS; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, peek_loop, &p), 0);
-	for (int i = 0; i < RUNS; i++) {
-		if (qb_lock_acquire(&lk, d, "all", &err) != QB_OK) {
+	for (int i = 0; i < runs; i++) {
+		/* Same file (fopen "w"), as a killed run left it. */
+		if (stale)
+			ck_assert_int_eq(tu_write_file(path, stale, strlen(stale)), 0);
+		if (qb_lock_acquire(&lk, dir, "all", err) != QB_OK) {
 			failed++;
 			continue;
 		}
@@ -204,49 +204,49 @@ START_TEST(test_peeks_do_not_block_a_run)
 	atomic_store(&p.stop, true);
 	for (int i = 0; i < PEEKERS; i++)
 		pthread_join(t[i], NULL);
-	ck_assert_msg(failed == 0, "%d of %d runs found the lock busy: %s", failed, RUNS, err.msg);
 	ck_assert_int_eq(atomic_load(&p.errors), 0);
+	free(path);
+	return failed;
+}
+
+/* /health has no token: a crowd of peeks must not make a run find the lock
+ * busy.  With a shared lock taken on every peek, 32 peekers failed about one
+ * acquisition in ten. */
+START_TEST(test_peeks_do_not_block_a_run)
+{
+	char *d = tu_tmpdir();
+	struct qb_lock *lk = NULL;
+	struct qb_err err = { 0 };
+	int failed;
+
+	ck_assert_int_eq(qb_lock_acquire(&lk, d, "all", &err), QB_OK);   /* makes the file */
+	qb_lock_free(lk);
+	failed = runs_under_peeks(d, 40, NULL, &err);
+	ck_assert_msg(failed == 0, "%d of 40 runs found the lock busy: %s", failed, err.msg);
 	tu_rm_rf(d);
 	free(d);
 }
 END_TEST
 
-/* A run killed without releasing leaves its pid in the file; once that pid is
- * some other live process (here: this one, which started long after the
- * recorded time), the lock is free: peeks take no lock and report nobody, and a
- * run gets it even with a crowd of peeks. */
+/* A run killed without releasing leaves its pid in the file, and the pid can
+ * come back as another live process (here: this one, holding no lock).  The
+ * lock is free: a peek reports nobody, takes no lock (it used to, seeing a live
+ * pid), and a run gets it even with a crowd of peeks. */
 START_TEST(test_stale_pid_reused)
 {
-	enum { PEEKERS = 32, RUNS = 100 };
 	char *d = tu_tmpdir(), *path = qb_path_join(d, QB_LOCK_NAME), text[128];
-	struct peeker p = { .dir = d };
-	pthread_t t[PEEKERS];
-	struct qb_lock *lk = NULL;
 	struct qb_lock_info info;
 	struct qb_err err = { 0 };
 	bool held = true;
-	int failed = 0;
+	int failed;
 
 	snprintf(text, sizeof(text), "pid=%ld\ntype=all\nstarted=1000000000\n", (long)getpid());
 	ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
 	ck_assert_int_eq(qb_lock_holder(d, &held, &info, &err), QB_OK);
 	ck_assert(!held);
 	ck_assert_int_eq(info.pid, 0);
-	for (int i = 0; i < PEEKERS; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, peek_loop, &p), 0);
-	for (int i = 0; i < RUNS; i++) {
-		/* The stale text, as the killed run left it (same file: fopen "w"). */
-		ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
-		if (qb_lock_acquire(&lk, d, "all", &err) != QB_OK) {
-			failed++;
-			continue;
-		}
-		qb_lock_free(lk);
-	}
-	atomic_store(&p.stop, true);
-	for (int i = 0; i < PEEKERS; i++)
-		pthread_join(t[i], NULL);
-	ck_assert_msg(failed == 0, "%d of %d runs found the lock busy: %s", failed, RUNS, err.msg);
+	failed = runs_under_peeks(d, 100, text, &err);
+	ck_assert_msg(failed == 0, "%d of 100 runs found the lock busy: %s", failed, err.msg);
 	free(path);
 	tu_rm_rf(d);
 	free(d);
