@@ -148,7 +148,7 @@ int dump_owners(struct dump_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n; i++) {
 		struct dobj *o = ctx->objs[i];
-		if (o->owner && o->comment_target &&
+		if (o->owner && o->comment_target && !o->owner_follows &&
 		    dobj_sql(o, ctx->err, "ALTER %s OWNER TO %s;\n", o->comment_target, o->owner))
 			return ctx->err->code;
 	}

@@ -13,6 +13,7 @@
 #ifndef QB_DUMP_INTERN_H
 #define QB_DUMP_INTERN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,7 @@ struct dobj {
 	char *acl_kind;          /* "TABLE", "SEQUENCE", "FUNCTION", ... */
 	char *acl_target;        /* the name after the kind */
 	char *owner;             /* quoted role name, or NULL */
+	bool owner_follows;      /* owner set by another object's: no ALTER ... OWNER */
 	char *qualname;          /* relations: quoted schema.name */
 	/* DK_TABLEDATA */
 	char *copy_out;          /* COPY ... TO STDOUT */
