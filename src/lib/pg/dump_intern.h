@@ -167,11 +167,18 @@ int dump_owners(struct dump_ctx *ctx);
 #define NOT_INTERNAL(cls, oidexpr)                                                     \
 	" NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend xi WHERE xi.classid = 'pg_catalog." #cls \
 	"'::pg_catalog.regclass AND xi.objid = " oidexpr " AND xi.deptype = 'i') "
+/* SQL expression on a pg_class alias: its storage parameters and its TOAST
+ * table's (as toast.NAME), as WITH (...) takes them; NULL when none. */
+#define RELOPTIONS(c)                                                                    \
+	"pg_catalog.array_to_string(" c ".reloptions || ARRAY(SELECT 'toast.' || xo "        \
+	"FROM pg_catalog.pg_class xt, pg_catalog.unnest(xt.reloptions) xo WHERE xt.oid = " c \
+	".reltoastrelid), ', ')"
 /* SQL condition on a namespace alias: not a system schema. */
 #define USER_SCHEMA(nsp)                                                             \
 	" " nsp ".nspname <> 'information_schema' AND " nsp ".nspname !~ '^pg_' "
 const char *cat_collation_locale_sql(int version);
 const char *cat_attstattarget_sql(int version);
+const char *cat_attcompression_sql(int version);
 const char *cat_trigger_parent_sql(int version);
 const char *cat_sequence_unlogged_sql(int version);
 

@@ -22,7 +22,7 @@ struct cursor {
 	"pg_catalog.format('%%I.%%I', n.nspname, c.relname) AS q, " OWNER("c.relowner") " AS owner, " \
 	"c.relpersistence, c.relispartition, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound, " \
 	"CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey, " \
-	"pg_catalog.array_to_string(c.reloptions, ', ') AS opts, " \
+	RELOPTIONS("c") " AS opts, " \
 	"CASE WHEN am.amname IS NOT NULL AND am.amname <> 'heap' THEN pg_catalog.quote_ident(am.amname) END AS am, " \
 	"c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.reloftype, " \
 	"pg_catalog.pg_relation_size(c.oid) AS size, " \
@@ -35,6 +35,15 @@ struct cursor {
 	"ORDER BY c.oid"
 
 
+/* What ALTER TABLE ... ALTER COLUMN sets after the relation is made, for
+ * column_alters(); two %s: cat_attstattarget_sql(), cat_attcompression_sql().
+ * Debian's 15.20 gives every column a pg_attver option that its pg_dump
+ * leaves out; SET (pg_attver=...) fails on other servers. */
+#define COLUMN_PROPS_SQL \
+	"CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage, %s AS stattarget, " \
+	"%s AS compression, pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o " \
+	"  WHERE pg_catalog.substr(o, 1, 10) <> 'pg_attver='), ', ') AS attopts"
+
 #define COLUMNS_SQL \
 	"SELECT a.attrelid, a.attnum, pg_catalog.quote_ident(a.attname) AS name, " \
 	"pg_catalog.format_type(a.atttypid, a.atttypmod) AS typ, a.attnotnull, a.attidentity, a.attgenerated, " \
@@ -42,9 +51,7 @@ struct cursor {
 	"CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN " \
 	"  (SELECT pg_catalog.format('%%I.%%I', cn.nspname, co.collname) FROM pg_catalog.pg_collation co " \
 	"   JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS coll, " \
-	"CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage, %s AS stattarget, " \
-	"%s AS compression, pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o " \
-	"  WHERE pg_catalog.substr(o, 1, 10) <> 'pg_attver='), ', ') AS attopts, " \
+	COLUMN_PROPS_SQL ", " \
 	"CASE WHEN sc.oid IS NOT NULL THEN pg_catalog.format('%%I.%%I', sn.nspname, sc.relname) END AS idseq, s.seqstart, s.seqincrement, s.seqmin, " \
 	"s.seqmax, s.seqcache, s.seqcycle " \
 	"FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid " \
@@ -89,6 +96,27 @@ static const char *storage_name(char s)
 	case 'm': return "MAIN";
 	default:  return "EXTENDED";
 	}
+}
+
+/* A column's COLUMN_PROPS_SQL, as ALTERs of relation q into out. */
+static int column_alters(struct qb_buf *out, const char *q, PGresult *r, int i, struct qb_err *err)
+{
+	const char *name = pgc_str(r, i, "name");
+	int rc = QB_OK;
+
+	if (pgc_val(r, i, "storage"))
+		rc = qb_buf_printf(out, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET STORAGE %s;\n",
+				   q, name, storage_name(pgc_str(r, i, "storage")[0]));
+	if (!rc && pgc_val(r, i, "stattarget"))
+		rc = qb_buf_printf(out, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET STATISTICS %s;\n",
+				   q, name, pgc_val(r, i, "stattarget"));
+	if (!rc && pgc_val(r, i, "compression") && pgc_str(r, i, "compression")[0])
+		rc = qb_buf_printf(out, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET COMPRESSION %s;\n",
+				   q, name, pgc_str(r, i, "compression")[0] == 'l' ? "lz4" : "pglz");
+	if (!rc && pgc_val(r, i, "attopts") && pgc_str(r, i, "attopts")[0])
+		rc = qb_buf_printf(out, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET (%s);\n",
+				   q, name, pgc_val(r, i, "attopts"));
+	return rc;
 }
 
 /* One column definition inside CREATE TABLE; ALTERs that follow go to late. */
@@ -142,19 +170,7 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 				   pgc_val(r, i, "idseq"), pgc_val(r, i, "seqstart"), pgc_val(r, i, "seqincrement"),
 				   pgc_val(r, i, "seqmin"), pgc_val(r, i, "seqmax"), pgc_val(r, i, "seqcache"),
 				   pgc_true(r, i, "seqcycle") ? "\n    CYCLE" : "");
-	if (!rc && pgc_val(r, i, "storage"))
-		rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET STORAGE %s;\n",
-				   o->qualname, name, storage_name(pgc_str(r, i, "storage")[0]));
-	if (!rc && pgc_val(r, i, "stattarget"))
-		rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET STATISTICS %s;\n",
-				   o->qualname, name, pgc_val(r, i, "stattarget"));
-	if (!rc && pgc_val(r, i, "compression") && pgc_str(r, i, "compression")[0])
-		rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET COMPRESSION %s;\n",
-				   o->qualname, name, pgc_str(r, i, "compression")[0] == 'l' ? "lz4" : "pglz");
-	if (!rc && pgc_val(r, i, "attopts") && pgc_str(r, i, "attopts")[0])
-		rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET (%s);\n",
-				   o->qualname, name, pgc_val(r, i, "attopts"));
-	return rc;
+	return rc ? rc : column_alters(late, o->qualname, r, i, err);
 }
 
 static int check_defs(struct dump_ctx *ctx, struct dobj *o, struct cursor *ck, unsigned oid, bool *first)
@@ -317,7 +333,7 @@ int dump_tables(struct dump_ctx *ctx)
 	if (!r)
 		return ctx->err->code;
 	cols.r = dq(ctx, COLUMNS_SQL, cat_attstattarget_sql(ctx->version),
-		    ctx->version >= 140000 ? "NULLIF(a.attcompression, '')" : "NULL::\"char\"");
+		    cat_attcompression_sql(ctx->version));
 	ck.r = cols.r ? dq(ctx, CHECKS_SQL) : NULL;
 	if (!cols.r || !ck.r)
 		rc = ctx->err->code;
@@ -329,12 +345,38 @@ int dump_tables(struct dump_ctx *ctx)
 	return rc;
 }
 
+/* A materialized view's columns keep their statistics targets, storage and options. */
+static int matview_columns(struct dump_ctx *ctx)
+{
+	PGresult *r = dq(ctx,
+		"SELECT a.attrelid, pg_catalog.quote_ident(a.attname) AS name, " COLUMN_PROPS_SQL " "
+		"FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+		"WHERE c.relkind = 'm' AND a.attnum > 0 AND NOT a.attisdropped AND" USER_SCHEMA("n")
+		"ORDER BY a.attrelid, a.attnum",
+		cat_attstattarget_sql(ctx->version), cat_attcompression_sql(ctx->version));
+	int rc = QB_OK;
+
+	if (!r)
+		return ctx->err->code;
+	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+		size_t idx = dobj_find(ctx, CLS_PG_CLASS, dval_oid(r, i, "attrelid"));
+		struct dobj *o = idx == SIZE_MAX ? NULL : ctx->objs[idx];
+		if (!o || o->classid != CLS_PG_CLASS || !o->qualname)
+			continue;  /* an extension's */
+		rc = column_alters(&o->sql, o->qualname, r, i, ctx->err);
+	}
+	PQclear(r);
+	return rc;
+}
+
 int dump_views(struct dump_ctx *ctx)
 {
 	PGresult *r = dq(ctx,
 		"SELECT c.oid, c.relkind, n.nspname || '.' || c.relname AS sortname, "
 		"pg_catalog.format('%%I.%%I', n.nspname, c.relname) AS q, " OWNER("c.relowner") " AS owner, "
-		"pg_catalog.pg_get_viewdef(c.oid) AS def, pg_catalog.array_to_string(c.reloptions, ', ') AS opts, "
+		"pg_catalog.pg_get_viewdef(c.oid) AS def, " RELOPTIONS("c") " AS opts, "
 		"c.relispopulated, "
 		"CASE WHEN am.amname IS NOT NULL AND am.amname <> 'heap' THEN pg_catalog.quote_ident(am.amname) END AS am "
 		"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -372,5 +414,5 @@ int dump_views(struct dump_ctx *ctx)
 		}
 	}
 	PQclear(r);
-	return rc;
+	return rc ? rc : matview_columns(ctx);
 }
