@@ -131,14 +131,21 @@ int dump_indexes(struct dump_ctx *ctx)
 		"pg_catalog.format('%%I.%%I', n.nspname, ic.relname) AS q, pg_catalog.quote_ident(ic.relname) AS iname, "
 		"pg_catalog.format('%%I.%%I', tn.nspname, t.relname) AS tq, "
 		"pg_catalog.pg_get_indexdef(i.indexrelid) AS def, i.indisclustered, i.indisreplident, "
-		"i.indisvalid, t.relkind "
+		"i.indisvalid, t.relkind, "
+		/* Statistics targets of expression columns (ALTER INDEX ... ALTER COLUMN n). */
+		"(SELECT pg_catalog.string_agg(pg_catalog.format("
+		"  E'ALTER INDEX %%I.%%I ALTER COLUMN %%s SET STATISTICS %%s;\\n', n.nspname, ic.relname, a.attnum, %s), "
+		"  '' ORDER BY a.attnum) "
+		"  FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attnum > 0 "
+		"  AND %s IS NOT NULL) AS stats "
 		"FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
 		"JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
 		"JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
 		"JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
 		"WHERE t.relkind IN ('r', 'p', 'm') AND" USER_SCHEMA("tn") "AND" NOT_EXT_MEMBER(pg_class, "t.oid")
 		"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid "
-		"  AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) ORDER BY 3");
+		"  AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) ORDER BY 3",
+		cat_attstattarget_sql(ctx->version), cat_attstattarget_sql(ctx->version));
 	int rc = QB_OK;
 
 	if (!r)
@@ -153,7 +160,8 @@ int dump_indexes(struct dump_ctx *ctx)
 			  pgc_str(r, i, "sortname"), "INDEX", pgc_str(r, i, "q"), NULL, NULL);
 		if (!o || dobj_want(ctx, o, CLS_PG_CLASS, dval_oid(r, i, "indrelid")))
 			return ctx->err->code;
-		rc = dobj_sql(o, ctx->err, "%s;\n", pgc_str(r, i, "def"));
+		rc = dobj_sql(o, ctx->err, "%s;\n%s", pgc_str(r, i, "def"),
+			      pgc_val(r, i, "stats") ? pgc_val(r, i, "stats") : "");
 		if (!rc)
 			rc = cluster_replident(ctx, o, r, i);
 	}
