@@ -371,6 +371,33 @@ static int matview_columns(struct dump_ctx *ctx)
 	return rc;
 }
 
+/* A view's column defaults (ALTER VIEW ... SET DEFAULT: what an INSERT through it gets). */
+static int view_defaults(struct dump_ctx *ctx)
+{
+	PGresult *r = dq(ctx,
+		"SELECT d.oid, d.adrelid, pg_catalog.quote_ident(a.attname) AS name, "
+		"pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def "
+		"FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_class c ON c.oid = d.adrelid "
+		"JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+		"WHERE c.relkind = 'v' ORDER BY d.adrelid, d.adnum");
+	int rc = QB_OK;
+
+	if (!r)
+		return ctx->err->code;
+	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+		size_t idx = dobj_find(ctx, CLS_PG_CLASS, dval_oid(r, i, "adrelid"));
+		struct dobj *o = idx == SIZE_MAX ? NULL : ctx->objs[idx];
+		if (!o || o->classid != CLS_PG_CLASS || !o->qualname)
+			continue;  /* an extension's */
+		rc = dobj_sql(o, ctx->err, "ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s;\n", o->qualname,
+			      pgc_str(r, i, "name"), pgc_str(r, i, "def"));
+		if (!rc)
+			rc = dobj_alias(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "oid"), idx);
+	}
+	PQclear(r);
+	return rc;
+}
+
 int dump_views(struct dump_ctx *ctx)
 {
 	PGresult *r = dq(ctx,
@@ -414,5 +441,7 @@ int dump_views(struct dump_ctx *ctx)
 		}
 	}
 	PQclear(r);
+	if (!rc)
+		rc = view_defaults(ctx);
 	return rc ? rc : matview_columns(ctx);
 }
