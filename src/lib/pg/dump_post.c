@@ -169,6 +169,54 @@ int dump_indexes(struct dump_ctx *ctx)
 	return rc ? rc : index_attach(ctx);
 }
 
+/* ALTER TABLE ... ENABLE/DISABLE TRIGGER for state en ('O', 'D', 'R', 'A'). */
+static int trigger_state(struct dump_ctx *ctx, struct dobj *o, const char *tq, const char *name, char en)
+{
+	return dobj_sql(o, ctx->err, "ALTER TABLE %s %s TRIGGER %s;\n", tq,
+			en == 'D' ? "DISABLE" : en == 'R' ? "ENABLE REPLICA" : en == 'A' ? "ENABLE ALWAYS" : "ENABLE",
+			name);
+}
+
+/* A partition's copy of its parent's trigger is made by the parent's, in the
+ * parent's state, and ALTER TABLE on a partitioned table sets it all the way
+ * down: a copy whose state is not its parent's is set after the parent's. */
+static int trigger_clones(struct dump_ctx *ctx)
+{
+	PGresult *r;
+	int rc = QB_OK;
+
+	if (ctx->version < 130000)
+		return QB_OK;  /* no tgparentid */
+	r = dq(ctx,
+		"SELECT t.oid, t.tgrelid, t.tgparentid, pg_catalog.quote_ident(t.tgname) AS name, "
+		"n.nspname || '.' || c.relname || ' ' || t.tgname AS sortname, "
+		"pg_catalog.format('%%I.%%I', n.nspname, c.relname) AS tq, t.tgenabled, "
+		"(WITH RECURSIVE up(oid, parent) AS (SELECT t.oid, t.tgparentid UNION ALL "
+		"  SELECT p.oid, p.tgparentid FROM up JOIN pg_catalog.pg_trigger p ON p.oid = up.parent) "
+		"  SELECT up.oid FROM up WHERE up.parent = 0) AS root "
+		"FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_trigger pt ON pt.oid = t.tgparentid "
+		"JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE t.tgenabled <> pt.tgenabled AND" USER_SCHEMA("n") "ORDER BY 5");
+	if (!r)
+		return ctx->err->code;
+	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+		struct dobj *o = dobj_add(ctx, CLS_PG_TRIGGER, dval_oid(r, i, "oid"), SEC_POST, P_TRIGGER,
+					  pgc_str(r, i, "sortname"), "state of trigger %s ON %s", pgc_str(r, i, "name"),
+					  pgc_str(r, i, "tq"));
+		if (!o || dobj_want(ctx, o, CLS_PG_TRIGGER, dval_oid(r, i, "root")) ||
+		    dobj_want(ctx, o, CLS_PG_TRIGGER, dval_oid(r, i, "tgparentid")) ||
+		    dobj_want(ctx, o, CLS_PG_CLASS, dval_oid(r, i, "tgrelid"))) {
+			rc = ctx->err->code;
+			break;
+		}
+		rc = trigger_state(ctx, o, pgc_str(r, i, "tq"), pgc_str(r, i, "name"),
+				   pgc_str(r, i, "tgenabled")[0]);
+	}
+	PQclear(r);
+	return rc;
+}
+
 int dump_triggers(struct dump_ctx *ctx)
 {
 	PGresult *r = dq(ctx,
@@ -193,12 +241,10 @@ int dump_triggers(struct dump_ctx *ctx)
 			return ctx->err->code;
 		rc = dobj_sql(o, ctx->err, "%s;\n", pgc_str(r, i, "def"));
 		if (!rc && en != 'O')
-			rc = dobj_sql(o, ctx->err, "ALTER TABLE %s %s TRIGGER %s;\n", pgc_str(r, i, "tq"),
-				      en == 'D' ? "DISABLE" : en == 'R' ? "ENABLE REPLICA" : "ENABLE ALWAYS",
-				      pgc_str(r, i, "name"));
+			rc = trigger_state(ctx, o, pgc_str(r, i, "tq"), pgc_str(r, i, "name"), en);
 	}
 	PQclear(r);
-	return rc;
+	return rc ? rc : trigger_clones(ctx);
 }
 
 int dump_rules(struct dump_ctx *ctx)
