@@ -228,8 +228,12 @@ static int data_node(struct dump_ctx *ctx, struct dobj *t, const char *cols, uin
 		return ctx->err->code;
 	d->kind = DK_TABLEDATA;
 	d->qualname = strdup(t->qualname);
-	d->copy_out = qb_asprintf("COPY %s (%s) TO STDOUT", t->qualname, cols);
-	d->copy_in = qb_asprintf("COPY %s (%s) FROM stdin;\n", t->qualname, cols);
+	/* A table without columns (all dropped, or CREATE TABLE t ()) still has
+	 * rows, and COPY takes no empty list: its rows are empty lines. */
+	d->copy_out = qb_asprintf("COPY %s%s%s%s TO STDOUT", t->qualname, cols[0] ? " (" : "", cols,
+				  cols[0] ? ")" : "");
+	d->copy_in = qb_asprintf("COPY %s%s%s%s FROM stdin;\n", t->qualname, cols[0] ? " (" : "", cols,
+				 cols[0] ? ")" : "");
 	d->est_bytes = size;
 	if (!d->qualname || !d->copy_out || !d->copy_in)
 		return qb_err_set(ctx->err, QB_ENOMEM, "out of memory");
