@@ -44,10 +44,22 @@ struct cursor {
 	"%s AS compression, pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o " \
 	"  WHERE pg_catalog.substr(o, 1, 10) <> 'pg_attver='), ', ') AS attopts"
 
+/* SQL condition: the object calls a function that reads relation rel (a
+ * SQL-standard body, BEGIN ATOMIC, records what it reads).  Inside CREATE
+ * TABLE rel, such a default or CHECK would be a circle: the function needs
+ * the table first. */
+#define CALLS_READER_OF(cls, oidexpr, rel)                                                   \
+	" EXISTS (SELECT 1 FROM pg_catalog.pg_depend xf JOIN pg_catalog.pg_depend xr "            \
+	"ON xr.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND xr.objid = xf.refobjid "   \
+	"AND xr.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND xr.refobjid = " rel   \
+	" WHERE xf.classid = 'pg_catalog." #cls "'::pg_catalog.regclass AND xf.objid = " oidexpr  \
+	" AND xf.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass) "
+
 #define COLUMNS_SQL \
 	"SELECT a.attrelid, a.attnum, pg_catalog.quote_ident(a.attname) AS name, " \
 	"pg_catalog.format_type(a.atttypid, a.atttypmod) AS typ, a.attnotnull, a.attidentity, a.attgenerated, " \
 	"a.attislocal, a.attinhcount, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def, d.oid AS defoid, " \
+	"d.oid IS NOT NULL AND" CALLS_READER_OF(pg_attrdef, "d.oid", "a.attrelid") "AS circle, " \
 	"CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN " \
 	"  (SELECT pg_catalog.format('%%I.%%I', cn.nspname, co.collname) FROM pg_catalog.pg_collation co " \
 	"   JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS coll, " \
@@ -70,7 +82,8 @@ struct cursor {
 
 #define CHECKS_SQL \
 	"SELECT co.conrelid, co.oid, pg_catalog.quote_ident(co.conname) AS name, " \
-	"pg_catalog.pg_get_constraintdef(co.oid) AS def, co.conislocal, co.convalidated " \
+	"pg_catalog.pg_get_constraintdef(co.oid) AS def, co.conislocal, co.convalidated, " \
+	CALLS_READER_OF(pg_constraint, "co.oid", "co.conrelid") " AS circle " \
 	"FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid " \
 	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " \
 	"WHERE co.contype = 'c' AND c.relkind IN ('r', 'p') AND" USER_SCHEMA("n") \
@@ -119,6 +132,22 @@ static int column_alters(struct qb_buf *out, const char *q, PGresult *r, int i, 
 	return rc;
 }
 
+/* A default that calls a reader of its own table (CALLS_READER_OF): set once
+ * both exist, as pg_dump does. */
+static int default_node(struct dump_ctx *ctx, struct dobj *t, PGresult *r, int i)
+{
+	const char *name = pgc_str(r, i, "name");
+	struct dobj *o = dobj_add(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "defoid"), SEC_PRE, P_TABLE_LATE,
+				  t->sortname, "default of %s.%s", t->qualname, name);
+	int rc;
+
+	if (!o)
+		return ctx->err->code;
+	rc = dobj_sql(o, ctx->err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET DEFAULT %s;\n", t->qualname, name,
+		      pgc_str(r, i, "def"));
+	return rc ? rc : dobj_dep(ctx, dobj_index(ctx, o), dobj_index(ctx, t));
+}
+
 /* One column definition inside CREATE TABLE; ALTERs that follow go to late. */
 static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late, PGresult *r, int i,
 		      bool partition, bool *first, struct qb_buf *cols)
@@ -137,9 +166,14 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 		if (rc)
 			return rc;
 	}
-	if (pgc_val(r, i, "defoid") &&
-	    dobj_alias(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "defoid"), dobj_index(ctx, o)))
+	if (def && pgc_true(r, i, "circle") && !(gen && gen[0])) {
+		if ((rc = default_node(ctx, o, r, i)))
+			return rc;
+		def = NULL;  /* set by its own node */
+	} else if (pgc_val(r, i, "defoid") &&
+		   dobj_alias(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "defoid"), dobj_index(ctx, o))) {
 		return ctx->err->code;
+	}
 	if (partition || !pgc_true(r, i, "attislocal")) {
 		/* Inherited: the parent makes the column; keep what is the child's own. */
 		if (def && !(gen && gen[0]) && !(ident && ident[0]))
@@ -183,8 +217,9 @@ static int check_defs(struct dump_ctx *ctx, struct dobj *o, struct cursor *ck, u
 		unsigned coid = dval_oid(r, i, "oid");
 		if (!pgc_true(r, i, "conislocal"))
 			continue;  /* inherited from a parent, which makes it */
-		if (!pgc_true(r, i, "convalidated")) {
-			/* NOT VALID: added after the data, as pg_dump does. */
+		if (!pgc_true(r, i, "convalidated") || pgc_true(r, i, "circle")) {
+			/* NOT VALID: added after the data, as pg_dump does; so is a CHECK
+			 * that calls a reader of its own table (CALLS_READER_OF). */
 			struct dobj *c = dobj_add(ctx, CLS_PG_CONSTRAINT, coid, SEC_POST, P_CHECK_LATE,
 						  o->sortname, "constraint %s on %s", pgc_str(r, i, "name"), o->qualname);
 			char *t = c ? qb_asprintf("CONSTRAINT %s ON %s", pgc_str(r, i, "name"), o->qualname) : NULL;
