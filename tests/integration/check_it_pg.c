@@ -403,6 +403,39 @@ START_TEST(unsupported_object_fails_by_name)
 }
 END_TEST
 
+/* A GRANT or REVOKE on a built-in or an extension's object is not dumped
+ * (restoring it needs the objects' superuser owner): the backup succeeds and
+ * says so, naming them; a fresh database's own privileges raise nothing. */
+START_TEST(changed_builtin_privileges_warned)
+{
+	char *dir = tu_tmpdir(), *out = NULL;
+	int rc;
+
+	roles();
+	tu_pg_create_db("qb_privs");
+	ck_assert_int_eq(tu_psql("qb_privs", "CREATE EXTENSION pg_trgm; CREATE TABLE t (a text);", NULL), 0);
+	rc = run(&out, dir, "qb_privs", "qbackup --type db");
+	ck_assert_msg(rc == 0, "status %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "privileges") == NULL, "nothing changed, nothing to say: %s", out);
+	free(out);
+	ck_assert_int_eq(tu_psql("qb_privs",
+		"GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text) TO qb_reader;"
+		"REVOKE EXECUTE ON FUNCTION public.similarity(text, text) FROM PUBLIC;"
+		"REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC;", NULL), 0);
+	tu_rm_rf(dir);
+	free(dir);
+	dir = tu_tmpdir();
+	rc = run(&out, dir, "qb_privs", "qbackup --type db");
+	ck_assert_msg(rc == 0, "status %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "function pg_ls_dir(text)") && strstr(out, "function public.similarity(text,text)") &&
+		      strstr(out, "language plpgsql") && strstr(out, "not dumped"), "names them: %s", out);
+	free(out);
+	tu_pg_drop_db("qb_privs");
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* A restore takes the run lock: while a run holds it, qrestore stops at once (exit 4),
  * names the run and touches nothing. */
 START_TEST(restore_refused_while_a_run_holds_the_lock)
@@ -720,6 +753,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, escapes_in_a_script_not_echoed);
 	tcase_add_test(tc, replace_keeps_previous);
 	tcase_add_test(tc, unsupported_object_fails_by_name);
+	tcase_add_test(tc, changed_builtin_privileges_warned);
 	tcase_add_test(tc, unreachable_database_fails_cleanly);
 	tcase_add_test(tc, restore_refused_while_a_run_holds_the_lock);
 	tcase_add_test(tc, restore_keeps_settings);

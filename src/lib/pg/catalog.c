@@ -22,6 +22,14 @@ const char *cat_attstattarget_sql(int version)
 	return "NULLIF(a.attstattarget, -1)";
 }
 
+/* A column's compression method, NULL when it is the default. */
+const char *cat_attcompression_sql(int version)
+{
+	if (version >= 140000)
+		return "NULLIF(a.attcompression, '')";
+	return "NULL::\"char\"";
+}
+
 /* Triggers cloned onto partitions from a parent's trigger. */
 const char *cat_trigger_parent_sql(int version)
 {

@@ -148,7 +148,7 @@ int dump_owners(struct dump_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n; i++) {
 		struct dobj *o = ctx->objs[i];
-		if (o->owner && o->comment_target &&
+		if (o->owner && o->comment_target && !o->owner_follows &&
 		    dobj_sql(o, ctx->err, "ALTER %s OWNER TO %s;\n", o->comment_target, o->owner))
 			return ctx->err->code;
 	}
@@ -258,9 +258,13 @@ int dump_comments(struct dump_ctx *ctx)
 {
 	PGresult *r = dq(ctx,
 		"SELECT d.classoid, d.objoid, d.objsubid, pg_catalog.quote_ident(a.attname) AS col, "
-		"pg_catalog.quote_literal(d.description) AS text "
+		"pg_catalog.quote_literal(d.description) AS text, "
+		"CASE WHEN x.oid IS NOT NULL THEN pg_catalog.format('%%I.%%I', xn.nspname, x.relname) END AS idx "
 		"FROM pg_catalog.pg_description d LEFT JOIN pg_catalog.pg_attribute a "
 		"ON d.classoid = 'pg_class'::pg_catalog.regclass AND a.attrelid = d.objoid AND a.attnum = d.objsubid "
+		"LEFT JOIN pg_catalog.pg_class x ON d.classoid = 'pg_class'::pg_catalog.regclass "
+		"  AND x.oid = d.objoid AND x.relkind IN ('i', 'I') "
+		"LEFT JOIN pg_catalog.pg_namespace xn ON xn.oid = x.relnamespace "
 		"ORDER BY 1, 2, 3");
 	int rc = QB_OK;
 
@@ -270,8 +274,19 @@ int dump_comments(struct dump_ctx *ctx)
 		unsigned cls = dval_oid(r, i, "classoid"), oid = dval_oid(r, i, "objoid");
 		size_t idx = dobj_find(ctx, cls, oid);
 		struct dobj *o = idx == SIZE_MAX ? NULL : ctx->objs[idx];
-		const char *col = pgc_val(r, i, "col");
+		const char *col = pgc_val(r, i, "col"), *idx_name = pgc_val(r, i, "idx");
 
+		if (o && cls == CLS_PG_CLASS && idx_name && o->classid == CLS_PG_CONSTRAINT) {
+			/* The index of a primary key, unique or exclusion constraint: made by it. */
+			rc = dobj_sql(o, ctx->err, "COMMENT ON INDEX %s IS %s;\n", idx_name, pgc_val(r, i, "text"));
+			continue;
+		}
+		/* A composite type's columns are those of its pg_class row, which resolves to the type. */
+		if (o && cls == CLS_PG_CLASS && o->classid == CLS_PG_TYPE && col) {
+			rc = dobj_sql(o, ctx->err, "COMMENT ON COLUMN %s.%s IS %s;\n", o->acl_target, col,
+				      pgc_val(r, i, "text"));
+			continue;
+		}
 		if (!o || o->classid != cls || o->objid != oid || !o->comment_target)
 			continue;
 		if (strcmp(pgc_str(r, i, "objsubid"), "0"))

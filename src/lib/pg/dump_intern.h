@@ -13,6 +13,7 @@
 #ifndef QB_DUMP_INTERN_H
 #define QB_DUMP_INTERN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,7 @@ struct dobj {
 	char *acl_kind;          /* "TABLE", "SEQUENCE", "FUNCTION", ... */
 	char *acl_target;        /* the name after the kind */
 	char *owner;             /* quoted role name, or NULL */
+	bool owner_follows;      /* owner set by another object's: no ALTER ... OWNER */
 	char *qualname;          /* relations: quoted schema.name */
 	/* DK_TABLEDATA */
 	char *copy_out;          /* COPY ... TO STDOUT */
@@ -165,11 +167,18 @@ int dump_owners(struct dump_ctx *ctx);
 #define NOT_INTERNAL(cls, oidexpr)                                                     \
 	" NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend xi WHERE xi.classid = 'pg_catalog." #cls \
 	"'::pg_catalog.regclass AND xi.objid = " oidexpr " AND xi.deptype = 'i') "
+/* SQL expression on a pg_class alias: its storage parameters and its TOAST
+ * table's (as toast.NAME), as WITH (...) takes them; NULL when none. */
+#define RELOPTIONS(c)                                                                    \
+	"pg_catalog.array_to_string(" c ".reloptions || ARRAY(SELECT 'toast.' || xo "        \
+	"FROM pg_catalog.pg_class xt, pg_catalog.unnest(xt.reloptions) xo WHERE xt.oid = " c \
+	".reltoastrelid), ', ')"
 /* SQL condition on a namespace alias: not a system schema. */
 #define USER_SCHEMA(nsp)                                                             \
 	" " nsp ".nspname <> 'information_schema' AND " nsp ".nspname !~ '^pg_' "
 const char *cat_collation_locale_sql(int version);
 const char *cat_attstattarget_sql(int version);
+const char *cat_attcompression_sql(int version);
 const char *cat_trigger_parent_sql(int version);
 const char *cat_sequence_unlogged_sql(int version);
 

@@ -131,14 +131,21 @@ int dump_indexes(struct dump_ctx *ctx)
 		"pg_catalog.format('%%I.%%I', n.nspname, ic.relname) AS q, pg_catalog.quote_ident(ic.relname) AS iname, "
 		"pg_catalog.format('%%I.%%I', tn.nspname, t.relname) AS tq, "
 		"pg_catalog.pg_get_indexdef(i.indexrelid) AS def, i.indisclustered, i.indisreplident, "
-		"i.indisvalid, t.relkind "
+		"i.indisvalid, t.relkind, "
+		/* Statistics targets of expression columns (ALTER INDEX ... ALTER COLUMN n). */
+		"(SELECT pg_catalog.string_agg(pg_catalog.format("
+		"  E'ALTER INDEX %%I.%%I ALTER COLUMN %%s SET STATISTICS %%s;\\n', n.nspname, ic.relname, a.attnum, %s), "
+		"  '' ORDER BY a.attnum) "
+		"  FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attnum > 0 "
+		"  AND %s IS NOT NULL) AS stats "
 		"FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
 		"JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
 		"JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
 		"JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
 		"WHERE t.relkind IN ('r', 'p', 'm') AND" USER_SCHEMA("tn") "AND" NOT_EXT_MEMBER(pg_class, "t.oid")
 		"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid "
-		"  AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) ORDER BY 3");
+		"  AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) ORDER BY 3",
+		cat_attstattarget_sql(ctx->version), cat_attstattarget_sql(ctx->version));
 	int rc = QB_OK;
 
 	if (!r)
@@ -153,12 +160,61 @@ int dump_indexes(struct dump_ctx *ctx)
 			  pgc_str(r, i, "sortname"), "INDEX", pgc_str(r, i, "q"), NULL, NULL);
 		if (!o || dobj_want(ctx, o, CLS_PG_CLASS, dval_oid(r, i, "indrelid")))
 			return ctx->err->code;
-		rc = dobj_sql(o, ctx->err, "%s;\n", pgc_str(r, i, "def"));
+		rc = dobj_sql(o, ctx->err, "%s;\n%s", pgc_str(r, i, "def"),
+			      pgc_val(r, i, "stats") ? pgc_val(r, i, "stats") : "");
 		if (!rc)
 			rc = cluster_replident(ctx, o, r, i);
 	}
 	PQclear(r);
 	return rc ? rc : index_attach(ctx);
+}
+
+/* ALTER TABLE ... ENABLE/DISABLE TRIGGER for state en ('O', 'D', 'R', 'A'). */
+static int trigger_state(struct dump_ctx *ctx, struct dobj *o, const char *tq, const char *name, char en)
+{
+	return dobj_sql(o, ctx->err, "ALTER TABLE %s %s TRIGGER %s;\n", tq,
+			en == 'D' ? "DISABLE" : en == 'R' ? "ENABLE REPLICA" : en == 'A' ? "ENABLE ALWAYS" : "ENABLE",
+			name);
+}
+
+/* A partition's copy of its parent's trigger is made by the parent's, in the
+ * parent's state, and ALTER TABLE on a partitioned table sets it all the way
+ * down: a copy whose state is not its parent's is set after the parent's. */
+static int trigger_clones(struct dump_ctx *ctx)
+{
+	PGresult *r;
+	int rc = QB_OK;
+
+	if (ctx->version < 130000)
+		return QB_OK;  /* no tgparentid */
+	r = dq(ctx,
+		"SELECT t.oid, t.tgrelid, t.tgparentid, pg_catalog.quote_ident(t.tgname) AS name, "
+		"n.nspname || '.' || c.relname || ' ' || t.tgname AS sortname, "
+		"pg_catalog.format('%%I.%%I', n.nspname, c.relname) AS tq, t.tgenabled, "
+		"(WITH RECURSIVE up(oid, parent) AS (SELECT t.oid, t.tgparentid UNION ALL "
+		"  SELECT p.oid, p.tgparentid FROM up JOIN pg_catalog.pg_trigger p ON p.oid = up.parent) "
+		"  SELECT up.oid FROM up WHERE up.parent = 0) AS root "
+		"FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_trigger pt ON pt.oid = t.tgparentid "
+		"JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE t.tgenabled <> pt.tgenabled AND" USER_SCHEMA("n") "ORDER BY 5");
+	if (!r)
+		return ctx->err->code;
+	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+		struct dobj *o = dobj_add(ctx, CLS_PG_TRIGGER, dval_oid(r, i, "oid"), SEC_POST, P_TRIGGER,
+					  pgc_str(r, i, "sortname"), "state of trigger %s ON %s", pgc_str(r, i, "name"),
+					  pgc_str(r, i, "tq"));
+		if (!o || dobj_want(ctx, o, CLS_PG_TRIGGER, dval_oid(r, i, "root")) ||
+		    dobj_want(ctx, o, CLS_PG_TRIGGER, dval_oid(r, i, "tgparentid")) ||
+		    dobj_want(ctx, o, CLS_PG_CLASS, dval_oid(r, i, "tgrelid"))) {
+			rc = ctx->err->code;
+			break;
+		}
+		rc = trigger_state(ctx, o, pgc_str(r, i, "tq"), pgc_str(r, i, "name"),
+				   pgc_str(r, i, "tgenabled")[0]);
+	}
+	PQclear(r);
+	return rc;
 }
 
 int dump_triggers(struct dump_ctx *ctx)
@@ -185,12 +241,10 @@ int dump_triggers(struct dump_ctx *ctx)
 			return ctx->err->code;
 		rc = dobj_sql(o, ctx->err, "%s;\n", pgc_str(r, i, "def"));
 		if (!rc && en != 'O')
-			rc = dobj_sql(o, ctx->err, "ALTER TABLE %s %s TRIGGER %s;\n", pgc_str(r, i, "tq"),
-				      en == 'D' ? "DISABLE" : en == 'R' ? "ENABLE REPLICA" : "ENABLE ALWAYS",
-				      pgc_str(r, i, "name"));
+			rc = trigger_state(ctx, o, pgc_str(r, i, "tq"), pgc_str(r, i, "name"), en);
 	}
 	PQclear(r);
-	return rc;
+	return rc ? rc : trigger_clones(ctx);
 }
 
 int dump_rules(struct dump_ctx *ctx)

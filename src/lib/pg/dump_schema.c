@@ -9,7 +9,8 @@
 int dump_schemas(struct dump_ctx *ctx)
 {
 	PGresult *r = dq(ctx,
-		"SELECT n.oid, n.nspname, pg_catalog.quote_ident(n.nspname) AS q, " OWNER("n.nspowner") " AS owner "
+		"SELECT n.oid, n.nspname, pg_catalog.quote_ident(n.nspname) AS q, " OWNER("n.nspowner") " AS owner, "
+		"pg_catalog.obj_description(n.oid, 'pg_namespace') IS NULL AS nocomment "
 		"FROM pg_catalog.pg_namespace n WHERE" USER_SCHEMA("n") "AND" NOT_EXT_MEMBER(pg_namespace, "n.oid")
 		"ORDER BY n.nspname");
 	int rc = QB_OK;
@@ -24,9 +25,12 @@ int dump_schemas(struct dump_ctx *ctx)
 			rc = ctx->err->code;
 			break;
 		}
-		/* public exists in every new database (template0); the rest is created. */
+		/* public exists in every new database (template0), with a comment that
+		 * may have been removed since; the rest is created. */
 		if (strcmp(pgc_str(r, i, "nspname"), "public") != 0)
 			rc = dobj_sql(o, ctx->err, "CREATE SCHEMA %s;\n", q);
+		else if (pgc_true(r, i, "nocomment"))
+			rc = dobj_sql(o, ctx->err, "COMMENT ON SCHEMA public IS NULL;\n");
 	}
 	PQclear(r);
 	return rc;

@@ -98,12 +98,14 @@ int dump_sequences(struct dump_ctx *ctx)
 	return rc;
 }
 
-/* Identity sequences: their values, after their table. */
+/* Identity sequences: their values, after their table, and a node of their
+ * own for their comment and grants (GRANT ... ON ALL SEQUENCES reaches them). */
 int dump_identity_values(struct dump_ctx *ctx)
 {
 	PGresult *r = dq(ctx,
 		"SELECT c.oid, n.nspname || '.' || c.relname AS sortname, "
-		"pg_catalog.format('%%I.%%I', n.nspname, c.relname) AS q, d.refobjid AS tab "
+		"pg_catalog.format('%%I.%%I', n.nspname, c.relname) AS q, d.refobjid AS tab, "
+		OWNER("c.relowner") " AS owner "
 		"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"JOIN pg_catalog.pg_depend d ON d.classid = 'pg_class'::pg_catalog.regclass AND d.objid = c.oid "
 		"AND d.refclassid = 'pg_class'::pg_catalog.regclass AND d.deptype = 'i' "
@@ -114,9 +116,20 @@ int dump_identity_values(struct dump_ctx *ctx)
 		return ctx->err->code;
 	for (int i = 0; i < PQntuples(r) && !rc; i++) {
 		size_t t = dobj_find(ctx, CLS_PG_CLASS, dval_oid(r, i, "tab"));
+		struct dobj *o;
 		if (t == SIZE_MAX)
 			continue;  /* an extension's table */
 		rc = seq_setval(ctx, pgc_str(r, i, "q"), t, pgc_str(r, i, "sortname"));
+		if (rc)
+			break;
+		o = dnode(ctx, CLS_PG_CLASS, dval_oid(r, i, "oid"), SEC_PRE, P_SEQ_OWNED, pgc_str(r, i, "sortname"),
+			  "SEQUENCE", pgc_str(r, i, "q"), pgc_val(r, i, "owner"), "SEQUENCE");
+		if (!o) {
+			rc = ctx->err->code;
+			break;
+		}
+		o->owner_follows = true;  /* ALTER SEQUENCE ... OWNER refuses an identity sequence */
+		rc = dobj_dep(ctx, dobj_index(ctx, o), t);
 	}
 	PQclear(r);
 	return rc;

@@ -22,7 +22,7 @@ struct cursor {
 	"pg_catalog.format('%%I.%%I', n.nspname, c.relname) AS q, " OWNER("c.relowner") " AS owner, " \
 	"c.relpersistence, c.relispartition, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound, " \
 	"CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey, " \
-	"pg_catalog.array_to_string(c.reloptions, ', ') AS opts, " \
+	RELOPTIONS("c") " AS opts, " \
 	"CASE WHEN am.amname IS NOT NULL AND am.amname <> 'heap' THEN pg_catalog.quote_ident(am.amname) END AS am, " \
 	"c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.reloftype, " \
 	"pg_catalog.pg_relation_size(c.oid) AS size, " \
@@ -35,16 +35,35 @@ struct cursor {
 	"ORDER BY c.oid"
 
 
+/* What ALTER TABLE ... ALTER COLUMN sets after the relation is made, for
+ * column_alters(); two %s: cat_attstattarget_sql(), cat_attcompression_sql().
+ * Debian's 15.20 gives every column a pg_attver option that its pg_dump
+ * leaves out; SET (pg_attver=...) fails on other servers. */
+#define COLUMN_PROPS_SQL \
+	"CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage, %s AS stattarget, " \
+	"%s AS compression, pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o " \
+	"  WHERE pg_catalog.substr(o, 1, 10) <> 'pg_attver='), ', ') AS attopts"
+
+/* SQL condition: the object calls a function that reads relation rel (a
+ * SQL-standard body, BEGIN ATOMIC, records what it reads).  Inside CREATE
+ * TABLE rel, such a default or CHECK would be a circle: the function needs
+ * the table first. */
+#define CALLS_READER_OF(cls, oidexpr, rel)                                                   \
+	" EXISTS (SELECT 1 FROM pg_catalog.pg_depend xf JOIN pg_catalog.pg_depend xr "            \
+	"ON xr.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND xr.objid = xf.refobjid "   \
+	"AND xr.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND xr.refobjid = " rel   \
+	" WHERE xf.classid = 'pg_catalog." #cls "'::pg_catalog.regclass AND xf.objid = " oidexpr  \
+	" AND xf.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass) "
+
 #define COLUMNS_SQL \
 	"SELECT a.attrelid, a.attnum, pg_catalog.quote_ident(a.attname) AS name, " \
 	"pg_catalog.format_type(a.atttypid, a.atttypmod) AS typ, a.attnotnull, a.attidentity, a.attgenerated, " \
 	"a.attislocal, a.attinhcount, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def, d.oid AS defoid, " \
+	"d.oid IS NOT NULL AND" CALLS_READER_OF(pg_attrdef, "d.oid", "a.attrelid") "AS circle, " \
 	"CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN " \
 	"  (SELECT pg_catalog.format('%%I.%%I', cn.nspname, co.collname) FROM pg_catalog.pg_collation co " \
 	"   JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS coll, " \
-	"CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage, %s AS stattarget, " \
-	"%s AS compression, pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o " \
-	"  WHERE pg_catalog.substr(o, 1, 10) <> 'pg_attver='), ', ') AS attopts, " \
+	COLUMN_PROPS_SQL ", " \
 	"CASE WHEN sc.oid IS NOT NULL THEN pg_catalog.format('%%I.%%I', sn.nspname, sc.relname) END AS idseq, s.seqstart, s.seqincrement, s.seqmin, " \
 	"s.seqmax, s.seqcache, s.seqcycle " \
 	"FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid " \
@@ -63,7 +82,8 @@ struct cursor {
 
 #define CHECKS_SQL \
 	"SELECT co.conrelid, co.oid, pg_catalog.quote_ident(co.conname) AS name, " \
-	"pg_catalog.pg_get_constraintdef(co.oid) AS def, co.conislocal, co.convalidated " \
+	"pg_catalog.pg_get_constraintdef(co.oid) AS def, co.conislocal, co.convalidated, " \
+	CALLS_READER_OF(pg_constraint, "co.oid", "co.conrelid") " AS circle " \
 	"FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid " \
 	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " \
 	"WHERE co.contype = 'c' AND c.relkind IN ('r', 'p') AND" USER_SCHEMA("n") \
@@ -91,6 +111,43 @@ static const char *storage_name(char s)
 	}
 }
 
+/* A column's COLUMN_PROPS_SQL, as ALTERs of relation q into out. */
+static int column_alters(struct qb_buf *out, const char *q, PGresult *r, int i, struct qb_err *err)
+{
+	const char *name = pgc_str(r, i, "name");
+	int rc = QB_OK;
+
+	if (pgc_val(r, i, "storage"))
+		rc = qb_buf_printf(out, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET STORAGE %s;\n",
+				   q, name, storage_name(pgc_str(r, i, "storage")[0]));
+	if (!rc && pgc_val(r, i, "stattarget"))
+		rc = qb_buf_printf(out, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET STATISTICS %s;\n",
+				   q, name, pgc_val(r, i, "stattarget"));
+	if (!rc && pgc_val(r, i, "compression") && pgc_str(r, i, "compression")[0])
+		rc = qb_buf_printf(out, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET COMPRESSION %s;\n",
+				   q, name, pgc_str(r, i, "compression")[0] == 'l' ? "lz4" : "pglz");
+	if (!rc && pgc_val(r, i, "attopts") && pgc_str(r, i, "attopts")[0])
+		rc = qb_buf_printf(out, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET (%s);\n",
+				   q, name, pgc_val(r, i, "attopts"));
+	return rc;
+}
+
+/* A default that calls a reader of its own table (CALLS_READER_OF): set once
+ * both exist, as pg_dump does. */
+static int default_node(struct dump_ctx *ctx, struct dobj *t, PGresult *r, int i)
+{
+	const char *name = pgc_str(r, i, "name");
+	struct dobj *o = dobj_add(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "defoid"), SEC_PRE, P_TABLE_LATE,
+				  t->sortname, "default of %s.%s", t->qualname, name);
+	int rc;
+
+	if (!o)
+		return ctx->err->code;
+	rc = dobj_sql(o, ctx->err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET DEFAULT %s;\n", t->qualname, name,
+		      pgc_str(r, i, "def"));
+	return rc ? rc : dobj_dep(ctx, dobj_index(ctx, o), dobj_index(ctx, t));
+}
+
 /* One column definition inside CREATE TABLE; ALTERs that follow go to late. */
 static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late, PGresult *r, int i,
 		      bool partition, bool *first, struct qb_buf *cols)
@@ -109,9 +166,14 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 		if (rc)
 			return rc;
 	}
-	if (pgc_val(r, i, "defoid") &&
-	    dobj_alias(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "defoid"), dobj_index(ctx, o)))
+	if (def && pgc_true(r, i, "circle") && !(gen && gen[0])) {
+		if ((rc = default_node(ctx, o, r, i)))
+			return rc;
+		def = NULL;  /* set by its own node */
+	} else if (pgc_val(r, i, "defoid") &&
+		   dobj_alias(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "defoid"), dobj_index(ctx, o))) {
 		return ctx->err->code;
+	}
 	if (partition || !pgc_true(r, i, "attislocal")) {
 		/* Inherited: the parent makes the column; keep what is the child's own. */
 		if (def && !(gen && gen[0]) && !(ident && ident[0]))
@@ -142,19 +204,7 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 				   pgc_val(r, i, "idseq"), pgc_val(r, i, "seqstart"), pgc_val(r, i, "seqincrement"),
 				   pgc_val(r, i, "seqmin"), pgc_val(r, i, "seqmax"), pgc_val(r, i, "seqcache"),
 				   pgc_true(r, i, "seqcycle") ? "\n    CYCLE" : "");
-	if (!rc && pgc_val(r, i, "storage"))
-		rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET STORAGE %s;\n",
-				   o->qualname, name, storage_name(pgc_str(r, i, "storage")[0]));
-	if (!rc && pgc_val(r, i, "stattarget"))
-		rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET STATISTICS %s;\n",
-				   o->qualname, name, pgc_val(r, i, "stattarget"));
-	if (!rc && pgc_val(r, i, "compression") && pgc_str(r, i, "compression")[0])
-		rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET COMPRESSION %s;\n",
-				   o->qualname, name, pgc_str(r, i, "compression")[0] == 'l' ? "lz4" : "pglz");
-	if (!rc && pgc_val(r, i, "attopts") && pgc_str(r, i, "attopts")[0])
-		rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET (%s);\n",
-				   o->qualname, name, pgc_val(r, i, "attopts"));
-	return rc;
+	return rc ? rc : column_alters(late, o->qualname, r, i, err);
 }
 
 static int check_defs(struct dump_ctx *ctx, struct dobj *o, struct cursor *ck, unsigned oid, bool *first)
@@ -167,8 +217,9 @@ static int check_defs(struct dump_ctx *ctx, struct dobj *o, struct cursor *ck, u
 		unsigned coid = dval_oid(r, i, "oid");
 		if (!pgc_true(r, i, "conislocal"))
 			continue;  /* inherited from a parent, which makes it */
-		if (!pgc_true(r, i, "convalidated")) {
-			/* NOT VALID: added after the data, as pg_dump does. */
+		if (!pgc_true(r, i, "convalidated") || pgc_true(r, i, "circle")) {
+			/* NOT VALID: added after the data, as pg_dump does; so is a CHECK
+			 * that calls a reader of its own table (CALLS_READER_OF). */
 			struct dobj *c = dobj_add(ctx, CLS_PG_CONSTRAINT, coid, SEC_POST, P_CHECK_LATE,
 						  o->sortname, "constraint %s on %s", pgc_str(r, i, "name"), o->qualname);
 			char *t = c ? qb_asprintf("CONSTRAINT %s ON %s", pgc_str(r, i, "name"), o->qualname) : NULL;
@@ -212,8 +263,12 @@ static int data_node(struct dump_ctx *ctx, struct dobj *t, const char *cols, uin
 		return ctx->err->code;
 	d->kind = DK_TABLEDATA;
 	d->qualname = strdup(t->qualname);
-	d->copy_out = qb_asprintf("COPY %s (%s) TO STDOUT", t->qualname, cols);
-	d->copy_in = qb_asprintf("COPY %s (%s) FROM stdin;\n", t->qualname, cols);
+	/* A table without columns (all dropped, or CREATE TABLE t ()) still has
+	 * rows, and COPY takes no empty list: its rows are empty lines. */
+	d->copy_out = qb_asprintf("COPY %s%s%s%s TO STDOUT", t->qualname, cols[0] ? " (" : "", cols,
+				  cols[0] ? ")" : "");
+	d->copy_in = qb_asprintf("COPY %s%s%s%s FROM stdin;\n", t->qualname, cols[0] ? " (" : "", cols,
+				 cols[0] ? ")" : "");
 	d->est_bytes = size;
 	if (!d->qualname || !d->copy_out || !d->copy_in)
 		return qb_err_set(ctx->err, QB_ENOMEM, "out of memory");
@@ -317,7 +372,7 @@ int dump_tables(struct dump_ctx *ctx)
 	if (!r)
 		return ctx->err->code;
 	cols.r = dq(ctx, COLUMNS_SQL, cat_attstattarget_sql(ctx->version),
-		    ctx->version >= 140000 ? "NULLIF(a.attcompression, '')" : "NULL::\"char\"");
+		    cat_attcompression_sql(ctx->version));
 	ck.r = cols.r ? dq(ctx, CHECKS_SQL) : NULL;
 	if (!cols.r || !ck.r)
 		rc = ctx->err->code;
@@ -329,12 +384,65 @@ int dump_tables(struct dump_ctx *ctx)
 	return rc;
 }
 
+/* A materialized view's columns keep their statistics targets, storage and options. */
+static int matview_columns(struct dump_ctx *ctx)
+{
+	PGresult *r = dq(ctx,
+		"SELECT a.attrelid, pg_catalog.quote_ident(a.attname) AS name, " COLUMN_PROPS_SQL " "
+		"FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+		"WHERE c.relkind = 'm' AND a.attnum > 0 AND NOT a.attisdropped AND" USER_SCHEMA("n")
+		"ORDER BY a.attrelid, a.attnum",
+		cat_attstattarget_sql(ctx->version), cat_attcompression_sql(ctx->version));
+	int rc = QB_OK;
+
+	if (!r)
+		return ctx->err->code;
+	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+		size_t idx = dobj_find(ctx, CLS_PG_CLASS, dval_oid(r, i, "attrelid"));
+		struct dobj *o = idx == SIZE_MAX ? NULL : ctx->objs[idx];
+		if (!o || o->classid != CLS_PG_CLASS || !o->qualname)
+			continue;  /* an extension's */
+		rc = column_alters(&o->sql, o->qualname, r, i, ctx->err);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* A view's column defaults (ALTER VIEW ... SET DEFAULT: what an INSERT through it gets). */
+static int view_defaults(struct dump_ctx *ctx)
+{
+	PGresult *r = dq(ctx,
+		"SELECT d.oid, d.adrelid, pg_catalog.quote_ident(a.attname) AS name, "
+		"pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def "
+		"FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_class c ON c.oid = d.adrelid "
+		"JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+		"WHERE c.relkind = 'v' ORDER BY d.adrelid, d.adnum");
+	int rc = QB_OK;
+
+	if (!r)
+		return ctx->err->code;
+	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+		size_t idx = dobj_find(ctx, CLS_PG_CLASS, dval_oid(r, i, "adrelid"));
+		struct dobj *o = idx == SIZE_MAX ? NULL : ctx->objs[idx];
+		if (!o || o->classid != CLS_PG_CLASS || !o->qualname)
+			continue;  /* an extension's */
+		rc = dobj_sql(o, ctx->err, "ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s;\n", o->qualname,
+			      pgc_str(r, i, "name"), pgc_str(r, i, "def"));
+		if (!rc)
+			rc = dobj_alias(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "oid"), idx);
+	}
+	PQclear(r);
+	return rc;
+}
+
 int dump_views(struct dump_ctx *ctx)
 {
 	PGresult *r = dq(ctx,
 		"SELECT c.oid, c.relkind, n.nspname || '.' || c.relname AS sortname, "
 		"pg_catalog.format('%%I.%%I', n.nspname, c.relname) AS q, " OWNER("c.relowner") " AS owner, "
-		"pg_catalog.pg_get_viewdef(c.oid) AS def, pg_catalog.array_to_string(c.reloptions, ', ') AS opts, "
+		"pg_catalog.pg_get_viewdef(c.oid) AS def, " RELOPTIONS("c") " AS opts, "
 		"c.relispopulated, "
 		"CASE WHEN am.amname IS NOT NULL AND am.amname <> 'heap' THEN pg_catalog.quote_ident(am.amname) END AS am "
 		"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -372,5 +480,7 @@ int dump_views(struct dump_ctx *ctx)
 		}
 	}
 	PQclear(r);
-	return rc;
+	if (!rc)
+		rc = view_defaults(ctx);
+	return rc ? rc : matview_columns(ctx);
 }

@@ -18,7 +18,7 @@ static int domain_constraints(struct dump_ctx *ctx)
 {
 	PGresult *r = dq(ctx,
 		"SELECT c.oid, c.contypid, pg_catalog.quote_ident(c.conname) AS name, "
-		"pg_catalog.pg_get_constraintdef(c.oid) AS def "
+		"pg_catalog.pg_get_constraintdef(c.oid) AS def, c.convalidated "
 		"FROM pg_catalog.pg_constraint c WHERE c.contypid <> 0 AND c.contype = 'c' ORDER BY c.conname");
 	int rc = QB_OK;
 
@@ -26,14 +26,16 @@ static int domain_constraints(struct dump_ctx *ctx)
 		return ctx->err->code;
 	for (int i = 0; i < PQntuples(r) && !rc; i++) {
 		size_t idx = dobj_find(ctx, CLS_PG_TYPE, dval_oid(r, i, "contypid"));
+		/* NOT VALID: rows may break it, so after the data, as pg_dump does. */
+		bool late = !pgc_true(r, i, "convalidated");
 		struct dobj *dom, *o;
 		char *name;
 		if (idx == SIZE_MAX || ctx->objs[idx]->classid != CLS_PG_TYPE)
 			continue;
 		dom = ctx->objs[idx];
 		name = qb_asprintf("%s ON DOMAIN %s", pgc_str(r, i, "name"), dom->acl_target);
-		o = name ? dnode(ctx, CLS_PG_CONSTRAINT, dval_oid(r, i, "oid"), SEC_PRE, P_TYPE, dom->sortname,
-				 "CONSTRAINT", name, NULL, NULL) : NULL;
+		o = name ? dnode(ctx, CLS_PG_CONSTRAINT, dval_oid(r, i, "oid"), late ? SEC_POST : SEC_PRE,
+				 late ? P_CHECK_LATE : P_TYPE, dom->sortname, "CONSTRAINT", name, NULL, NULL) : NULL;
 		free(name);
 		if (!o)
 			return ctx->err->code ? ctx->err->code : QB_ENOMEM;
