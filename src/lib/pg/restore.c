@@ -1,11 +1,11 @@
 /*
  * restore.c - qb_db_restore(): never leaves the target half-restored.
  *
- * 0. The target is looked up; one that other sessions use is refused at
- *    once (unless they are to be terminated at the swap): finding that
- *    out after loading for minutes helps no one.
  * 1. The whole script is read once (qb_db_check_script): gzip CRCs,
  *    checksum, meta-commands, truncation.  It runs on a second thread while
+ *    the target is looked up (one that other sessions use is refused as
+ *    soon as the check ends, unless they are to be terminated at the swap:
+ *    finding that out after loading for minutes helps no one), and
  *    an empty database is created beside the target, from template0, with
  *    the target's (or the dump's) encoding, locale and owner, and the
  *    connections to it open.  Nothing of the script runs before it passed.
@@ -260,8 +260,8 @@ static void check_wait(struct check_job *j)
 	j->threaded = false;
 }
 
-/* The target looked up and its names derived; one in use refused (before
- * the whole-file check starts, which can take a while on a large dump). */
+/* The target looked up and its names derived; one in use refused before
+ * anything is made (the whole-file check goes on meanwhile). */
 static int lookup(const struct qb_config *cfg, const struct qb_db_restore_opts *opts, struct target *t,
 		  char **scratch, char **previous, PGconn **maint, struct qb_err *err)
 {
@@ -353,12 +353,13 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 		head = *opts->checked;
 	else if ((rc = script_head(opts->path, &head, err)))
 		return rc;
-	if ((rc = lookup(cfg, opts, &t, &scratch, &previous, &maint, err)))
-		goto out;
-	/* Nothing of the script runs before the whole file is checked; making
-	 * the empty database it will run in can go on meanwhile. */
+	/* Nothing of the script runs before the whole file is checked; looking the
+	 * target up and making the empty database it will run in go on meanwhile.
+	 * A target in use is refused once the check ends: seconds, not a load. */
 	check_start(&check, opts);
-	rc = prepare(cfg, jobs, &head, &x, &t, scratch, &created, maint, err);
+	rc = lookup(cfg, opts, &t, &scratch, &previous, &maint, err);
+	if (!rc)
+		rc = prepare(cfg, jobs, &head, &x, &t, scratch, &created, maint, err);
 	check_wait(&check);
 	if (check.rc) {
 		rc = check.rc;
