@@ -384,6 +384,17 @@ int dump_tables(struct dump_ctx *ctx)
 	return rc;
 }
 
+/* The dump's own node for relation oid (its index in *idx), NULL for one it does
+ * not dump (an extension's). */
+static struct dobj *own_relation(struct dump_ctx *ctx, unsigned oid, size_t *idx)
+{
+	struct dobj *o;
+
+	*idx = dobj_find(ctx, CLS_PG_CLASS, oid);
+	o = *idx == SIZE_MAX ? NULL : ctx->objs[*idx];
+	return o && o->classid == CLS_PG_CLASS && o->qualname ? o : NULL;
+}
+
 /* A materialized view's columns keep their statistics targets, storage and options. */
 static int matview_columns(struct dump_ctx *ctx)
 {
@@ -400,10 +411,10 @@ static int matview_columns(struct dump_ctx *ctx)
 	if (!r)
 		return ctx->err->code;
 	for (int i = 0; i < PQntuples(r) && !rc; i++) {
-		size_t idx = dobj_find(ctx, CLS_PG_CLASS, dval_oid(r, i, "attrelid"));
-		struct dobj *o = idx == SIZE_MAX ? NULL : ctx->objs[idx];
-		if (!o || o->classid != CLS_PG_CLASS || !o->qualname)
-			continue;  /* an extension's */
+		size_t idx;
+		struct dobj *o = own_relation(ctx, dval_oid(r, i, "attrelid"), &idx);
+		if (!o)
+			continue;
 		rc = column_alters(&o->sql, o->qualname, r, i, ctx->err);
 	}
 	PQclear(r);
@@ -424,10 +435,10 @@ static int view_defaults(struct dump_ctx *ctx)
 	if (!r)
 		return ctx->err->code;
 	for (int i = 0; i < PQntuples(r) && !rc; i++) {
-		size_t idx = dobj_find(ctx, CLS_PG_CLASS, dval_oid(r, i, "adrelid"));
-		struct dobj *o = idx == SIZE_MAX ? NULL : ctx->objs[idx];
-		if (!o || o->classid != CLS_PG_CLASS || !o->qualname)
-			continue;  /* an extension's */
+		size_t idx;
+		struct dobj *o = own_relation(ctx, dval_oid(r, i, "adrelid"), &idx);
+		if (!o)
+			continue;
 		rc = dobj_sql(o, ctx->err, "ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s;\n", o->qualname,
 			      pgc_str(r, i, "name"), pgc_str(r, i, "def"));
 		if (!rc)
