@@ -17,39 +17,26 @@
 #include "qb/pgdump.h"
 #include "qb/verify.h"
 
-/* The manifest's SHA-256 for name, "" when there is none (old backups). */
-static int expected_sha(const char *dir, const char *name, char *sha, struct qb_err *err)
+/* The manifest's SHA-256 for name, "" when there is none (old backups);
+ * *listed whether the manifest of its stamp lists it at all. */
+static int manifest_says(const char *dir, const char *name, char *sha, bool *listed,
+			 struct qb_err *err)
 {
 	struct qb_manifest_entry e;
 	int rc = qb_manifest_lookup(dir, name, &e, err);
 
 	sha[0] = '\0';
+	*listed = false;
 	if (rc == QB_ENOTFOUND) {
 		qb_err_clear(err);
 		return QB_OK;
 	}
 	if (rc)
 		return rc;
+	*listed = true;
 	snprintf(sha, QB_HASH_HEX_MAX, "%s", e.sha256);
 	qb_manifest_entry_release(&e);
 	return QB_OK;
-}
-
-/* Whether the manifest of name's stamp lists it (err set, and false, on a read
- * error other than "no manifest, or not in it"). */
-static bool listed_in_manifest(const char *dir, const char *name, struct qb_err *err)
-{
-	struct qb_manifest_entry e;
-	int rc = qb_manifest_lookup(dir, name, &e, err);
-
-	if (rc == QB_ENOTFOUND) {
-		qb_err_clear(err);
-		return false;
-	}
-	if (rc)
-		return false;
-	qb_manifest_entry_release(&e);
-	return true;
 }
 
 static bool has_escaped(const char *snapshot)
@@ -65,6 +52,7 @@ static bool has_escaped(const char *snapshot)
 int qb_verify_backup(const char *dir, const char *name, char *detail, size_t len, struct qb_err *err)
 {
 	char sha[QB_HASH_HEX_MAX], stamp[QB_STAMP_LEN + 1];
+	bool listed;
 	enum qb_kind kind;
 	char *path;
 	int rc;
@@ -74,7 +62,7 @@ int qb_verify_backup(const char *dir, const char *name, char *detail, size_t len
 	path = qb_path_join(dir, name);
 	if (!path)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
-	rc = expected_sha(dir, name, sha, err);
+	rc = manifest_says(dir, name, sha, &listed, err);
 	if (!rc && kind == QB_KIND_DB) {
 		struct qb_db_script_info info;
 		rc = qb_db_check_script(path, sha[0] ? sha : NULL, &info, err);
@@ -99,9 +87,8 @@ int qb_verify_backup(const char *dir, const char *name, char *detail, size_t len
 		/* Without an index a snapshot reads as an `mc mirror` folder, its file
 		 * names taken for keys; one that a manifest lists, or that has escaped
 		 * names, was made by qbackup and has lost its index. */
-		if (!rc && !chk.indexed && (listed_in_manifest(dir, name, err) || has_escaped(path)))
-			rc = err->code ? err->code :
-			     qb_err_set(err, QB_ECORRUPT, "snapshot '%s' has lost its object index "
+		if (!rc && !chk.indexed && (listed || has_escaped(path)))
+			rc = qb_err_set(err, QB_ECORRUPT, "snapshot '%s' has lost its object index "
 					"(%s): the keys of escaped names, the sizes and the MD5s "
 					"it recorded are gone, and a restore would take file names "
 					"for keys", name, QB_MINIO_INDEX);
