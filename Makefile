@@ -42,7 +42,7 @@ TEST_BIN := $(BUILD)/check_all
 MAN1 := man/qbackup.1 man/qrestore.1
 MAN5 := man/qbackup.conf.5
 
-.PHONY: all check unit install uninstall clean lint sandbox bench
+.PHONY: all check unit install uninstall clean lint sandbox bench fuzz fuzz-targets
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -98,6 +98,22 @@ sandbox: $(BINS)
 
 bench: $(BINS)
 	bench/db.sh
+
+# Fuzz targets (clang's libFuzzer, not part of check): `make fuzz` builds
+# every fuzz/fuzz_NAME.c against the library, all under ASan/UBSan, into
+# build-fuzz/fuzz/; `fuzz/run.sh [SECONDS]` runs each on its seed corpus.
+FUZZ_CC := clang -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined -Wno-unknown-warning-option
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC="$(FUZZ_CC)" fuzz-targets
+
+fuzz-targets: $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/qbackup

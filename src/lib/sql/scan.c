@@ -170,7 +170,7 @@ int qb_sqlscan_next(struct qb_sqlscan *s, struct qb_sql_item *it, struct qb_err 
 	case QB_SCAN_COPY_HEAD:
 		if ((rc = qb_scan_copy_head(s, err)))
 			break;
-		/* fall through */
+		__attribute__((fallthrough));
 	case QB_SCAN_COPY:
 		rc = qb_scan_copy(s, it, err);
 		break;
