@@ -30,6 +30,7 @@ const char *qb_code_text(int code)
 	return code_texts[code];
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vset(struct qb_err *err, int code, const char *fmt, va_list ap)
 {
 	err->code = code;
