@@ -689,6 +689,73 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* Found by fuzz/fuzz_catalog_names.c: a date no clock shows was a backup's,
+ * listed with that date and rotated.  Leap days stay valid. */
+START_TEST(test_names_impossible_dates)
+{
+	static const char *const bad[] = {
+		"db_20260231_030000.sql.gz", "minio_20260229_030000", "code_20260431_030000.tar.gz",
+		"db_20260206_030060.sql.gz", "manifest_20260230_030000.json",
+	};
+	char *d = tu_tmpdir();
+	struct qb_catalog *cat = NULL;
+	struct qb_prune_result r;
+	struct qb_prune_opts po = { .keep = 1, .now = 1770350400 };
+	struct qb_err err = { 0 };
+	char stamp[QB_STAMP_LEN + 1];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(!qb_backup_parse_name(bad[i], NULL, stamp), "%s parsed", bad[i]);
+		ck_assert_msg(!qb_manifest_parse_name(bad[i], stamp), "%s parsed", bad[i]);
+	}
+	ck_assert(qb_backup_parse_name("minio_20240229_030000", NULL, stamp));
+	ck_assert(qb_backup_parse_name("db_20261231_235959.sql.gz", NULL, stamp));
+	/* A stranger so named is neither listed nor rotated. */
+	mkfile(d, "db_20260206_030000.sql.gz", 10);
+	mkfile(d, "db_20260231_030000.sql.gz", 10);
+	ck_assert_int_eq(qb_catalog_scan(&cat, d, &err), QB_OK);
+	ck_assert_uint_eq(cat->count[QB_KIND_DB], 1);
+	qb_catalog_free(cat);
+	ck_assert_int_eq(qb_catalog_prune(d, &po, &r, &err), QB_OK);
+	ck_assert_uint_eq(r.count, 0);
+	ck_assert(exists(d, "db_20260231_030000.sql.gz"));
+	qb_prune_result_release(&r);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
+/* Found by fuzz/fuzz_catalog_prune.c: a folder called db_STAMP.sql.gz (not a
+ * backup) kept its stamp's manifest in a real rotation, while the dry run said
+ * the manifest would go. */
+START_TEST(test_prune_dry_run_matches_real)
+{
+	char *d = tu_tmpdir(), path[512];
+	struct qb_prune_opts po = { .keep = 1, .now = 1770350400, .dry_run = true };
+	struct qb_prune_result dry, real;
+	struct qb_err err = { 0 };
+
+	mkfile(d, "code_20260206_030000.tar.gz", 10);
+	mkfile(d, "code_20260205_030000.tar.gz", 10);
+	mkfile(d, "manifest_20260205_030000.json", 10);
+	snprintf(path, sizeof(path), "%s/db_20260205_030000.sql.gz", d);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(qb_catalog_prune(d, &po, &dry, &err), QB_OK);
+	po.dry_run = false;
+	ck_assert_int_eq(qb_catalog_prune(d, &po, &real, &err), QB_OK);
+	ck_assert_uint_eq(dry.count, 1);
+	ck_assert_uint_eq(real.count, 1);
+	ck_assert_uint_eq(dry.nmanifests, 1);
+	ck_assert_uint_eq(real.nmanifests, 1);
+	ck_assert(!exists(d, "manifest_20260205_030000.json"));
+	ck_assert(exists(d, "db_20260205_030000.sql.gz"));     /* not ours: left alone */
+	qb_prune_result_release(&dry);
+	qb_prune_result_release(&real);
+	tu_rm_rf(d);
+	free(d);
+}
+END_TEST
+
 extern Suite *suite_catalog(void);
 
 Suite *suite_catalog(void)
@@ -698,6 +765,8 @@ Suite *suite_catalog(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_names_impossible_dates);
+	tcase_add_test(tc, test_prune_dry_run_matches_real);
 	tcase_add_test(tc, test_scan_lists_backups_only);
 	tcase_add_test(tc, test_json_shape);
 	tcase_add_test(tc, test_json_empty_and_escaped);

@@ -127,6 +127,22 @@ START_TEST(secret_values_stay_out_of_messages)
 }
 END_TEST
 
+/* Found by fuzz/fuzz_config.c: the boolean getter quoted any value. */
+START_TEST(secret_values_stay_out_of_boolean_messages)
+{
+	struct qb_err err = { 0 };
+	int rc;
+	bool b;
+	struct qb_config *cfg = parse("QB_T_SECRET_FLAG=hunter2\n", &rc, &err);
+
+	ck_assert_int_eq(rc, QB_OK);
+	ck_assert_int_eq(qb_config_get_bool(cfg, "QB_T_SECRET_FLAG", false, &b, &err), QB_ECONFIG);
+	ck_assert_msg(strstr(err.msg, "QB_T_SECRET_FLAG") != NULL, "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "hunter2") == NULL, "secret in message: %s", err.msg);
+	qb_config_free(cfg);
+}
+END_TEST
+
 START_TEST(load_file)
 {
 	char *dir = tu_tmpdir(), *path;
@@ -157,6 +173,7 @@ Suite *suite_config(void)
 	tcase_add_test(tc, bad_lines_are_errors);
 	tcase_add_test(tc, numbers_and_booleans);
 	tcase_add_test(tc, secret_values_stay_out_of_messages);
+	tcase_add_test(tc, secret_values_stay_out_of_boolean_messages);
 	tcase_add_test(tc, load_file);
 	suite_add_tcase(s, tc);
 	return s;

@@ -34,7 +34,9 @@ int qb_backup_check_name(const char *name, size_t len, struct qb_err *err)
 	return QB_OK;
 }
 
-/* Does any artifact of this stamp remain in dir? */
+/* Does any artifact of this stamp remain in dir?  An entry of the wrong type
+ * (a folder called db_...sql.gz, a symlink) is not one, as for the listing:
+ * a dry run, which goes by the listing, then says what a real run does. */
 static bool stamp_in_use(const char *dir, const char *stamp)
 {
 	for (int k = 0; k < QB_KIND_COUNT; k++) {
@@ -46,7 +48,10 @@ static bool stamp_in_use(const char *dir, const char *stamp)
 		qb_backup_make_name((enum qb_kind)k, stamp, name, sizeof(name));
 		path = qb_path_join(dir, name);
 		/* When in doubt (no memory), say yes: keeping a manifest is harmless. */
-		there = !path || lstat(path, &st) == 0 || errno != ENOENT;
+		if (path && lstat(path, &st) == 0)
+			there = k == QB_KIND_MINIO ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
+		else
+			there = !path || errno != ENOENT;
 		free(path);
 		if (there)
 			return true;

@@ -327,7 +327,8 @@ int qb_config_get_bool(const struct qb_config *cfg, const char *key, bool def,
 	else if (!strcasecmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off"))
 		*out = false;
 	else
-		return qb_err_set(err, QB_ECONFIG, "%s must be true or false, not '%s'", key, s);
+		return qb_err_set(err, QB_ECONFIG, "%s must be true or false, not '%s'", key,
+				  qb_config_key_is_secret(key) ? "***" : s);
 	return QB_OK;
 }
 

@@ -197,12 +197,56 @@ static char *read_small(const char *path, struct qb_err *err)
 	return text;
 }
 
+/* A whole number in [0, hi), hi at most 2^64: anything else (-1, 1e300, 2.5)
+ * would be a wrong value, or undefined behaviour, once cast. */
+static bool whole(const cJSON *n, double hi)
+{
+	return cJSON_IsNumber(n) && n->valuedouble >= 0 && n->valuedouble < hi &&
+	       (double)(uint64_t)n->valuedouble == n->valuedouble;
+}
+
+static bool sha256_hex(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* Fill e from a's tables; false when one is malformed. */
+static bool read_tables(const cJSON *tables, struct qb_manifest_entry *e, int *rc, struct qb_err *err)
+{
+	const cJSON *t;
+
+	if (!tables)
+		return true;
+	if (!cJSON_IsArray(tables))
+		return false;
+	if (cJSON_GetArraySize(tables) == 0)
+		return true;
+	e->tables = calloc((size_t)cJSON_GetArraySize(tables), sizeof(*e->tables));
+	if (!e->tables) {
+		*rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+		return true;
+	}
+	cJSON_ArrayForEach(t, tables) {
+		cJSON *tn = cJSON_GetObjectItemCaseSensitive(t, "name");
+		cJSON *tr = cJSON_GetObjectItemCaseSensitive(t, "rows");
+		if (!cJSON_IsString(tn) || !whole(tr, 9223372036854775808.0))
+			return false;
+		e->tables[e->ntables].name = strdup(tn->valuestring);
+		if (!e->tables[e->ntables].name) {
+			*rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+			return true;
+		}
+		e->tables[e->ntables++].rows = (int64_t)tr->valuedouble;
+	}
+	return true;
+}
+
 int qb_manifest_lookup(const char *dir, const char *name, struct qb_manifest_entry *e, struct qb_err *err)
 {
 	enum qb_kind kind;
 	char stamp[QB_STAMP_LEN + 1], leaf[64];
 	char *path, *text;
-	cJSON *root, *arts, *a;
+	cJSON *root, *arts, *a, *found = NULL;
 	int rc = QB_ENOTFOUND;
 
 	memset(e, 0, sizeof(*e));
@@ -225,39 +269,40 @@ int qb_manifest_lookup(const char *dir, const char *name, struct qb_manifest_ent
 	arts = cJSON_GetObjectItemCaseSensitive(root, "artifacts");
 	cJSON_ArrayForEach(a, arts) {
 		cJSON *n = cJSON_GetObjectItemCaseSensitive(a, "name");
-		cJSON *k = cJSON_GetObjectItemCaseSensitive(a, "kind");
-		cJSON *s = cJSON_GetObjectItemCaseSensitive(a, "size");
-		cJSON *h = cJSON_GetObjectItemCaseSensitive(a, "sha256");
-		cJSON *tables = cJSON_GetObjectItemCaseSensitive(a, "tables"), *t;
 		if (!cJSON_IsString(n) || strcmp(n->valuestring, name) != 0)
 			continue;
-		snprintf(e->name, sizeof(e->name), "%s", name);
-		snprintf(e->kind, sizeof(e->kind), "%s", cJSON_IsString(k) ? k->valuestring : "");
-		e->size = cJSON_IsNumber(s) ? (uint64_t)s->valuedouble : 0;
-		snprintf(e->sha256, sizeof(e->sha256), "%s", cJSON_IsString(h) ? h->valuestring : "");
-		rc = QB_OK;
-		if (cJSON_IsArray(tables) && cJSON_GetArraySize(tables) > 0) {
-			e->tables = calloc((size_t)cJSON_GetArraySize(tables), sizeof(*e->tables));
-			if (!e->tables) {
-				rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-				break;
-			}
-			cJSON_ArrayForEach(t, tables) {
-				cJSON *tn = cJSON_GetObjectItemCaseSensitive(t, "name");
-				cJSON *tr = cJSON_GetObjectItemCaseSensitive(t, "rows");
-				if (!cJSON_IsString(tn) || !cJSON_IsNumber(tr))
-					continue;
-				e->tables[e->ntables].name = strdup(tn->valuestring);
-				e->tables[e->ntables].rows = (int64_t)tr->valuedouble;
-				if (!e->tables[e->ntables].name) {
-					rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-					break;
-				}
-				e->ntables++;
-			}
+		if (found) {
+			/* Two answers: neither can be trusted. */
+			rc = qb_err_set(err, QB_ECORRUPT, "the manifest %s lists '%s' twice", leaf, name);
+			goto out;
 		}
-		break;
+		found = a;
 	}
+	if (found) {
+		cJSON *k = cJSON_GetObjectItemCaseSensitive(found, "kind");
+		cJSON *s = cJSON_GetObjectItemCaseSensitive(found, "size");
+		cJSON *h = cJSON_GetObjectItemCaseSensitive(found, "sha256");
+
+		/* What the writer wrote, or the file was damaged or forged: a SHA-256
+		 * cut to fit, or a size cast from -1, would be a wrong answer. */
+		rc = QB_OK;
+		if (!cJSON_IsString(k) || strcmp(k->valuestring, qb_kind_name(kind)) ||
+		    !whole(s, 18446744073709551616.0) ||
+		    (h && (!cJSON_IsString(h) || !sha256_hex(h->valuestring))) ||
+		    !read_tables(cJSON_GetObjectItemCaseSensitive(found, "tables"), e, &rc, err)) {
+			rc = qb_err_set(err, QB_ECORRUPT, "the manifest %s has a damaged entry for '%s'",
+					leaf, name);
+			goto out;
+		}
+		if (rc)
+			goto out;
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		snprintf(e->kind, sizeof(e->kind), "%s", k->valuestring);
+		e->size = (uint64_t)s->valuedouble;
+		if (h)
+			memcpy(e->sha256, h->valuestring, sizeof(e->sha256));
+	}
+out:
 	cJSON_Delete(root);
 	if (rc == QB_ENOTFOUND)
 		qb_err_set(err, QB_ENOTFOUND, "the manifest %s does not list '%s'", leaf, name);
