@@ -32,14 +32,24 @@ static bool root_is(const struct seen *s, const char *want)
 	size_t wl = strlen(want);
 
 	while (p < end) {
-		const char *lt = memchr(p, '<', (size_t)(end - p));
+		const char *lt = memchr(p, '<', (size_t)(end - p)), *close;
+
 		if (!lt || lt + 1 >= end)
 			return false;
 		if (lt[1] != '?' && lt[1] != '!')
 			return (size_t)(end - lt - 1) > wl && !memcmp(lt + 1, want, wl) &&
 			       (lt[1 + wl] == '>' || lt[1 + wl] == '/' || lt[1 + wl] == ' ' ||
 				lt[1 + wl] == '\t' || lt[1 + wl] == '\n' || lt[1 + wl] == '\r');
-		p = lt + 1;
+		/* Skip a processing instruction, a comment or a declaration whole. */
+		if (lt[1] == '?')
+			close = memmem(lt + 2, (size_t)(end - lt - 2), "?>", 2);
+		else if (end - lt >= 4 && !memcmp(lt, "<!--", 4))
+			close = memmem(lt + 4, (size_t)(end - lt - 4), "-->", 3);
+		else
+			close = memchr(lt + 2, '>', (size_t)(end - lt - 2));
+		if (!close)
+			return false;
+		p = close + 1;
 	}
 	return false;
 }
