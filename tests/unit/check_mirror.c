@@ -5,6 +5,7 @@
  * files against its index (verify).
  */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "qb/hash.h"
 #include "qb/log.h"
 #include "qb/mirror.h"
+#include "mirror/mirror_int.h"
 #include "testutil.h"
 
 START_TEST(safe_keys)
@@ -146,6 +148,51 @@ START_TEST(index_line_bound)
 	ck_assert_ptr_nonnull(strstr(err.msg, "longer than"));
 	free(text);
 	free(snap);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Found by fuzz/fuzz_mxindex.c: a line the reader refuses (over MX_LINE_MAX once escaped:
+ * a listing's Last-Modified may be 16 KiB of DEL bytes, 4 bytes each) was written, and
+ * the index could not be read back by the next run.  The writer refuses it now, and
+ * leaves nothing of it behind. */
+START_TEST(index_writer_line_bound)
+{
+	char *dir = tu_tmpdir(), *lm = malloc(17000);
+	struct mx_entry big = { "docs", "big", 1, "e", NULL, "", "", "" };
+	struct mx_entry ok = { "docs", "ok", 2, "e", "2024-01-01T00:00:00.000Z", "", "", "" };
+	struct mx_writer w;
+	struct mx_reader *r;
+	struct mx_entry e;
+	struct qb_err err = { 0 };
+	bool got;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	ck_assert_ptr_nonnull(lm);
+	ck_assert_int_ge(dfd, 0);
+	memset(lm, 0x7f, 16999);
+	lm[16999] = '\0';
+	big.last_modified = lm;
+	mx_writer_init(&w, NULL, openat(dfd, "idx", O_WRONLY | O_CREAT | O_TRUNC, 0600));
+	ck_assert_int_ge(w.fd, 0);
+	ck_assert_int_eq(mx_writer_header(&w, &err), QB_OK);
+	ck_assert_int_eq(mx_writer_line(&w, &big, &err), QB_EFORMAT);
+	ck_assert_msg(strstr(err.msg, "longer than"), "%s", err.msg);
+	ck_assert_int_eq(mx_writer_line(&w, &ok, &err), QB_OK);
+	ck_assert_int_eq(mx_writer_flush(&w, &err), QB_OK);
+	close(w.fd);
+	mx_writer_release(&w);
+
+	ck_assert_int_eq(mx_reader_open(&r, dfd, "idx", true, &err), QB_OK);
+	ck_assert_msg(mx_reader_next(r, &e, &got, &err) == QB_OK, "%s", err.msg);
+	ck_assert(got);
+	ck_assert_str_eq(e.key, "ok");
+	ck_assert_int_eq(mx_reader_next(r, &e, &got, &err), QB_OK);
+	ck_assert(!got);
+	mx_reader_free(r);
+	close(dfd);
+	free(lm);
 	tu_rm_rf(dir);
 	free(dir);
 }
@@ -527,6 +574,7 @@ Suite *suite_mirror(void)
 	tcase_add_test(tc, escaped_names);
 	tcase_add_test(tc, index_reading);
 	tcase_add_test(tc, index_line_bound);
+	tcase_add_test(tc, index_writer_line_bound);
 	tcase_add_test(tc, mc_mirror_folder_info);
 	tcase_add_test(tc, configured);
 	tcase_add_test(tc, check_intact);

@@ -687,6 +687,30 @@ START_TEST(xml_error_and_multipart)
 }
 END_TEST
 
+/* Found by fuzz/fuzz_s3xml.c: bucket names were handed out while parsing a document whose
+ * root was another one (refused only at its end), or from inside an <Error>. */
+START_TEST(xml_no_callback_for_other_roots)
+{
+	static const char *const docs[] = {
+		"<ListAllMyBucketsResul><Buckets><Bucket><Name>docs</Name></Bucket></Buckets>"
+		"</ListAllMyBucketsResul>",
+		"<ListBucketResult><Buckets><Bucket><Name>docs</Name></Bucket></Buckets>"
+		"</ListBucketResult>",
+		"<Error><Code>X</Code><Buckets><Bucket><Name>docs</Name></Bucket></Buckets></Error>",
+		NULL,
+	};
+	static const int want[] = { QB_EFORMAT, QB_EFORMAT, QB_EREMOTE };
+	struct qb_err err = { 0 };
+
+	for (int i = 0; docs[i]; i++) {
+		int n = 0;
+		ck_assert_int_eq(qb_s3_parse_list_buckets(docs[i], strlen(docs[i]), count_bucket,
+							  &n, &err), want[i]);
+		ck_assert_msg(n == 0, "case %d: %d bucket names handed out", i, n);
+	}
+}
+END_TEST
+
 /* Declared with extern so that the runner's generator sees one definition. */
 extern Suite *suite_s3sig(void);
 
@@ -717,6 +741,7 @@ Suite *suite_s3sig(void)
 	tcase_add_test(xml, xml_page_parse_then_each);
 	tcase_add_test(xml, xml_truncated_and_malicious);
 	tcase_add_test(xml, xml_error_and_multipart);
+	tcase_add_test(xml, xml_no_callback_for_other_roots);
 	suite_add_tcase(s, sig);
 	suite_add_tcase(s, enc_tc);
 	suite_add_tcase(s, conf);

@@ -81,6 +81,7 @@ int mx_writer_line(struct mx_writer *w, const struct mx_entry *e, struct qb_err 
 	const char *f[FIELDS] = { e->bucket, e->key, NULL, e->etag, e->last_modified,
 				  e->content_type, e->md5, e->path };
 	char size[24];
+	size_t start = w->buf.len;
 	int rc = QB_OK;
 
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)e->size);
@@ -91,8 +92,20 @@ int mx_writer_line(struct mx_writer *w, const struct mx_entry *e, struct qb_err 
 		if (!rc)
 			rc = put_escaped(&w->buf, f[i] ? f[i] : "", err);
 	}
+	/* The reader takes lines of MX_LINE_MAX bytes at most: a longer one (a listing's
+	 * Last-Modified can be 16 KiB of bytes escaped as \xHH) would leave an index that
+	 * no later run could read. */
+	if (!rc && w->buf.len - start > MX_LINE_MAX)
+		rc = qb_err_set(err, QB_EFORMAT, "the index line of '%s/%s' would be longer than "
+				"%d bytes", e->bucket, e->key, MX_LINE_MAX);
 	if (!rc)
 		rc = qb_buf_append(&w->buf, "\n", 1, err);
+	if (rc && w->buf.data) {
+		/* No part of a refused line is left to be flushed. */
+		w->buf.len = start;
+		w->buf.data[start] = '\0';
+		return rc;
+	}
 	if (!rc && w->buf.len >= FLUSH_AT)
 		rc = mx_writer_flush(w, err);
 	return rc;

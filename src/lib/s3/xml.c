@@ -35,6 +35,7 @@ struct xml_ctx {
 	struct qb_buf text;
 	int rc;
 	struct qb_err *err;
+	const char *expect;          /* the root elements wanted, '|'-separated, or NULL */
 	xml_end_fn on_end;
 	void *ud;
 	struct qb_s3_error s3err;    /* filled when the root is <Error> */
@@ -57,6 +58,17 @@ static void copy_name(char *dst, const char *src)
 	dst[n] = '\0';
 }
 
+/* True when root is one of the '|'-separated names of expect. */
+static bool root_is(const char *root, const char *expect)
+{
+	size_t n = strlen(root);
+
+	for (const char *p = expect; p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+		if (!strncmp(p, root, n) && (p[n] == '|' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
 	struct xml_ctx *x = ud;
@@ -71,8 +83,16 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		return;
 	}
 	copy_name(x->names[x->depth], name);
-	if (x->depth == 0)
+	if (x->depth == 0) {
 		copy_name(x->root, name);
+		/* Refused at once: the handlers below must never act on another document. */
+		if (x->expect && strcmp(x->root, "Error") && !root_is(x->root, x->expect)) {
+			qb_err_set(x->err, QB_EFORMAT, "unexpected XML answer <%s>, wanted <%s>",
+				   x->root, x->expect);
+			xml_fail(x, QB_EFORMAT);
+			return;
+		}
+	}
 	x->depth++;
 	qb_buf_reset(&x->text);
 }
@@ -109,8 +129,9 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 		return;
 	parent = x->depth >= 2 ? x->names[x->depth - 2] : "";
 	text = x->text.data ? x->text.data : "";
-	if (!strcmp(x->root, "Error") && x->depth == 2) {
-		const char *n = x->names[1];
+	if (!strcmp(x->root, "Error")) {
+		/* Only its own fields: an <Error> holds nothing for the document handlers. */
+		const char *n = x->depth == 2 ? x->names[1] : "";
 		if (!strcmp(n, "Code"))
 			fill(x->s3err.code, sizeof(x->s3err.code), text, x->text.len);
 		else if (!strcmp(n, "Message"))
@@ -151,17 +172,6 @@ static void XMLCALL on_entity(void *ud, const XML_Char *name, int is_param,
 	xml_fail(x, QB_EFORMAT);
 }
 
-/* True when root is one of the '|'-separated names of expect. */
-static bool root_is(const char *root, const char *expect)
-{
-	size_t n = strlen(root);
-
-	for (const char *p = expect; p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
-		if (!strncmp(p, root, n) && (p[n] == '|' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 /* Parse xml; `expect` names the root element wanted (alternatives separated by '|').
  * An <Error> root gives QB_EREMOTE. */
 static int xml_run(const char *xml, size_t n, const char *expect, xml_end_fn fn, void *ud,
@@ -172,6 +182,7 @@ static int xml_run(const char *xml, size_t n, const char *expect, xml_end_fn fn,
 
 	memset(&x, 0, sizeof(x));
 	x.err = err;
+	x.expect = expect;
 	x.on_end = fn;
 	x.ud = ud;
 	qb_buf_init(&x.text, XML_TEXT_MAX);
