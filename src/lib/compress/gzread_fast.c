@@ -12,6 +12,12 @@
  * end of the file: zlib handles members of any size, and it decides, with
  * the same messages as ever, what is truncated and what is corrupt.
  *
+ * One known difference is left: libdeflate decodes the reserved length
+ * symbols 286-287 and distance codes 30-31, which zlib refuses.  No encoder
+ * writes them, and libdeflate still takes a member only with its CRC-32 and
+ * ISIZE right, so a file that has them is not damage: the bytes given back
+ * are those the member's checksum vouches for (fuzz/fuzz_gzdiff.c allows it).
+ *
  * In parallel mode (gzdec_parallel) a member whose header gives its length
  * (qb_gzw's "QB" extra field) lets the next member, when it is already
  * buffered, be inflated on a second thread at the same time; it is handed
