@@ -13,7 +13,8 @@
  * Each run also checks the contract of every item (NUL after the text, a
  * statement ends in ';', a meta-command starts with '\' and holds no line
  * break, COPY data is whole lines, COPY items only after a COPY ... FROM
- * stdin), that line numbers never go back, that the end comes at line 1 +
+ * stdin), that line numbers never go back (a statement's may, to before
+ * the meta-commands met inside it), that the end comes at line 1 +
  * the input's '\n's, that errors and the end are sticky, and that there are
  * never more items than bytes.
  */
@@ -104,7 +105,7 @@ static void scan(struct run *r, const uint8_t *p, size_t len, size_t chunk, uint
 	struct qb_sqlscan *s;
 	struct qb_sql_item it;
 	struct qb_err err;
-	unsigned long line = 1, nl = 0;
+	unsigned long line = 1, base = 1, nl = 0;
 	size_t items = 0;
 	bool in_copy = false;
 
@@ -120,8 +121,12 @@ static void scan(struct run *r, const uint8_t *p, size_t len, size_t chunk, uint
 			break;
 		REQ(++items <= len + 2);
 		REQ(it.text && it.text[it.len] == '\0');
-		REQ(it.line >= line);
-		line = it.line;
+		/* a statement may start before the meta-commands met inside it */
+		REQ(it.line >= (it.kind == QB_SQL_STMT ? base : line));
+		if (it.line > line)
+			line = it.line;
+		if (it.kind != QB_SQL_META)
+			base = line;
 		switch (it.kind) {
 		case QB_SQL_STMT:
 			REQ(!in_copy && it.len >= 1 && it.text[it.len - 1] == ';');
