@@ -188,6 +188,41 @@ START_TEST(end_across_the_header_window)
 }
 END_TEST
 
+START_TEST(qbackup_marker_only_as_the_last_line)
+{
+	/* qbackup's end marker counts only as a line of its own that ends the
+	 * dump: a dump cut right after a line that merely ends with its words,
+	 * or one with SQL after it, is refused. */
+#define QB_HEAD "--\n-- PostgreSQL database dump made by qbackup 0.1.0\n--\n\n"
+#define QB_END "\n--\n-- qbackup dump complete\n--\n"
+	static const char *const bad[] = {
+		QB_HEAD "CREATE TABLE t (a int); -- qbackup dump complete\n",
+		QB_HEAD "CREATE TABLE t (a int);\n--- qbackup dump complete\n--\n",
+		QB_HEAD "CREATE TABLE t (a int);" QB_END "SELECT 1;\n",
+	};
+	static const char *const good[] = {
+		QB_HEAD "CREATE TABLE t (a int);" QB_END,
+		QB_HEAD "CREATE TABLE t (a int);" QB_END "\n",
+		QB_HEAD "CREATE TABLE t (a int);\n-- qbackup dump complete",
+	};
+	struct ck c;
+
+	ck_init(&c);
+	for (int gz = 0; gz <= 1; gz++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			ASSERT_REFUSED(&c, check_str(&c, bad[i], gz), QB_ECORRUPT, "end marker");
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			int rc = check_str(&c, good[i], gz);
+			ck_assert_msg(rc == QB_OK, "text %zu: %d %s", i, rc, c.err.msg);
+			ck_assert(c.info.from_qbackup);
+		}
+	}
+	ck_done(&c);
+#undef QB_HEAD
+#undef QB_END
+}
+END_TEST
+
 START_TEST(other_database_refused)
 {
 	static const struct {
@@ -319,6 +354,7 @@ Suite *suite_pgdump(void)
 	tcase_add_test(tc, foreign_without_trailer_refused);
 	tcase_add_test(tc, foreign_with_trailer_accepted);
 	tcase_add_test(tc, end_across_the_header_window);
+	tcase_add_test(tc, qbackup_marker_only_as_the_last_line);
 	tcase_add_test(tc, other_database_refused);
 	tcase_add_test(tc, joined_statements_refused);
 	tcase_add_test(tc, database_words_elsewhere_allowed);

@@ -19,7 +19,7 @@
 #include "qb/sqlscan.h"
 #include "script.h"
 
-#define END_MARKER "-- qbackup dump complete\n"
+#define END_MARKER "-- qbackup dump complete"
 #define HEADER_MAX 4096
 /* pg_dump's last comment (then "--", and \unrestrict KEY in newer versions). */
 #define PG_DUMP_TRAILER "-- PostgreSQL database dump complete"
@@ -160,15 +160,17 @@ static bool after_trailer(const char *p, const char *end)
 	       (n > un && !memcmp(p, unrestrict, un));
 }
 
-/* The tail's last line that is pg_dump's closing line, followed only by what
- * after_trailer() allows.  Nothing else may follow: the closing line seen in
- * COPY data or in a block comment would be followed by what ends them. */
-static bool pg_dump_complete(const char *tail, size_t tl)
+/* The tail's last line that is the closing line (pg_dump's or qbackup's end
+ * marker), followed only by what after_trailer() allows.  Nothing else may
+ * follow: the closing line seen in COPY data or in a block comment would be
+ * followed by what ends them, and one that only ends a line ("SELECT 1; --
+ * ...") or stands before more SQL is not the end of the dump. */
+static bool dump_complete(const char *tail, size_t tl, const char *closing)
 {
-	size_t ml = strlen(PG_DUMP_TRAILER), i = tl - ml + 1;
+	size_t ml = strlen(closing), i = tl - ml + 1;
 	const char *p, *nl, *end = tail + tl;
 
-	while (--i > 0 && (tail[i - 1] != '\n' || memcmp(tail + i, PG_DUMP_TRAILER, ml)))
+	while (--i > 0 && (tail[i - 1] != '\n' || memcmp(tail + i, closing, ml)))
 		;
 	if (!i)
 		return false;
@@ -187,7 +189,7 @@ static bool pg_dump_complete(const char *tail, size_t tl)
 
 int script_finish(const struct script *s, uint64_t statements, const char *path, struct qb_err *err)
 {
-	size_t tl = sizeof(s->tail) - 1, ml = strlen(END_MARKER);
+	size_t tl = sizeof(s->tail) - 1;
 
 	/* A failed "pg_dump | gzip" leaves a valid gzip of nothing: restoring
 	 * it would swap an empty database in for the target. */
@@ -196,14 +198,13 @@ int script_finish(const struct script *s, uint64_t statements, const char *path,
 				  "'%s' contains no SQL statement (an empty or failed dump?); nothing was restored",
 				  path);
 	if (!s->info.from_qbackup) {
-		if (pg_dump_complete(s->tail, tl))
+		if (dump_complete(s->tail, tl, PG_DUMP_TRAILER))
 			return QB_OK;
 		return qb_err_set(err, QB_ECORRUPT, "'%s' looks cut short: pg_dump's closing line '"
 				  PG_DUMP_TRAILER "' is missing at its end", path);
 	}
-	for (size_t i = 0; i + ml <= tl; i++)
-		if (!memcmp(s->tail + i, END_MARKER, ml))
-			return QB_OK;
+	if (dump_complete(s->tail, tl, END_MARKER))
+		return QB_OK;
 	return qb_err_set(err, QB_ECORRUPT, "'%s' is truncated: the dump's end marker is missing", path);
 }
 

@@ -31,8 +31,9 @@ int script_open(struct script *s, const char *path, struct qb_err *err);
 int script_head(const char *path, struct qb_db_script_info *info, struct qb_err *err);
 /* After the last item, statements being how many the script held:
  * QB_ECORRUPT for a script without a statement, for one of qbackup's
- * without its end marker, and for any other (pg_dump's) without pg_dump's
- * closing line near its end (blank, "--" and \unrestrict lines may follow). */
+ * without its end marker and for any other (pg_dump's) without pg_dump's
+ * closing line: a line of its own near the end, which only blank, "--" and
+ * \unrestrict lines may follow. */
 int script_finish(const struct script *s, uint64_t statements, const char *path,
 		  struct qb_err *err);
 void script_close(struct script *s);
