@@ -265,6 +265,41 @@ START_TEST(shell_escape_refused)
 }
 END_TEST
 
+/* A script that changes how the server reads strings after the check: the
+ * statement the scanner reads as one SELECT would run a CREATE TABLE too. */
+static void lexing_change_refused(const char *target, const char *set, const char *words)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *path, *args, *sql;
+	int rc;
+
+	make_target(target);
+	ck_assert_int_ge(asprintf(&path, "%s/odd.sql", dir), 0);
+	ck_assert_int_ge(asprintf(&sql, "%s\nSELECT 'x\\'';CREATE TABLE pwned (a int);--';\n"
+				  "INSERT INTO marker VALUES ('x');\n--\n"
+				  "-- PostgreSQL database dump complete\n--\n", set), 0);
+	tu_write_file(path, sql, strlen(sql));
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db %s --yes", path, target), 0);
+	rc = run(&out, dir, target, args);
+	ck_assert_msg(rc == 5, "status 5 expected, got %d: %s", rc, out);
+	ck_assert_msg(strstr(out, words) && strstr(out, "line 1"), "the message names line 1 and %s: %s",
+		      words, out);
+	free(out);
+	assert_target_untouched(target);
+	free(sql);
+	free(args);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+START_TEST(string_rules_changed_refused)
+{
+	lexing_change_refused("qb_scs", "SET standard_conforming_strings = off;",
+			      "standard_conforming_strings");
+	lexing_change_refused("qb_sjis", "SET client_encoding = 'SJIS';", "client_encoding");
+}
+END_TEST
+
 /* Restore a legacy file made by cmd (run in dir, writing db_20260206_030000.sql.gz)
  * onto a target with a marker row: refused with status 6 and words in the message. */
 static void legacy_refused(const char *target, const char *cmd, const char *words)
@@ -748,6 +783,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, restores_pg_dump_plain);
 	tcase_add_test(tc, truncated_dump_refused);
 	tcase_add_test(tc, shell_escape_refused);
+	tcase_add_test(tc, string_rules_changed_refused);
 	tcase_add_test(tc, legacy_empty_or_cut_dump_refused);
 	tcase_add_test(tc, damaged_gzip_magic_refused);
 	tcase_add_test(tc, escapes_in_a_script_not_echoed);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pg_intern.h"
 #include "qb/log.h"
@@ -241,6 +242,28 @@ int pgc_exec(PGconn *c, const char *sql, struct qb_err *err)
 	if (!r)
 		return err ? err->code : QB_EDB;
 	PQclear(r);
+	return QB_OK;
+}
+
+int pgc_check_lexing(PGconn *c, unsigned long line, struct qb_err *err)
+{
+	static const char *const unsafe[] = { "SJIS", "SHIFT_JIS_2004", "BIG5", "GBK", "UHC",
+					      "GB18030", "JOHAB" };
+	const char *scs = PQparameterStatus(c, "standard_conforming_strings");
+	const char *enc = PQparameterStatus(c, "client_encoding");
+	char where[32] = "the session";
+
+	if (line)
+		snprintf(where, sizeof(where), "line %lu", line);
+	if (scs && strcmp(scs, "on"))
+		return qb_err_set(err, QB_EREFUSED, "%s: standard_conforming_strings is %s; qrestore "
+				  "reads the script's strings by the standard rules only, nothing was "
+				  "restored", where, scs);
+	for (size_t i = 0; enc && i < sizeof(unsafe) / sizeof(unsafe[0]); i++)
+		if (!strcasecmp(enc, unsafe[i]))
+			return qb_err_set(err, QB_EREFUSED, "%s: client_encoding is %s, in which a "
+					  "character can end with a quote or backslash byte; nothing "
+					  "was restored", where, enc);
 	return QB_OK;
 }
 

@@ -105,6 +105,10 @@ static int replay_session(struct worker *w, struct qb_err *err)
 
 	for (; w->applied < l->nsession && !rc; w->applied++)
 		rc = pgc_exec(w->c, l->session[w->applied], err);
+	/* Before each statement: a trigger or an index expression of the script's
+	 * may have changed how this connection reads the next one. */
+	if (!rc)
+		rc = pgc_check_lexing(w->c, 0, err);
 	return rc;
 }
 

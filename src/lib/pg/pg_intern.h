@@ -27,6 +27,14 @@ int pgc_exec(PGconn *c, const char *sql, struct qb_err *err);
 int pgc_fail(PGconn *c, const PGresult *r, struct qb_err *err, const char *what);
 /* The same, what being "line N" of a script. */
 int pgc_fail_line(PGconn *c, const PGresult *r, struct qb_err *err, unsigned long line);
+/* QB_OK while c's server reads SQL text the way the script scanner split it:
+ * standard_conforming_strings on, and a client encoding in which no character
+ * ends with an ASCII byte.  Otherwise QB_EREFUSED naming the script's line
+ * (0: before the script) that changed it: with backslashes special in '...'
+ * strings, or a quote or backslash as a character's last byte (SJIS, BIG5,
+ * GBK, UHC, GB18030, JOHAB), the server would cut later statements elsewhere
+ * and run text the script check never saw as a statement. */
+int pgc_check_lexing(PGconn *c, unsigned long line, struct qb_err *err);
 /* Read and drop the results still pending on c. */
 void pgc_discard_results(PGconn *c);
 /* End a COPY FROM STDIN on c: sent (abort false) or abandoned (abort true,

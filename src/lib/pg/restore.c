@@ -318,6 +318,15 @@ static int prepare(const struct qb_config *cfg, long jobs, const struct qb_db_sc
 	 * (WAL is flushed in order).  Index builds (on every connection) get room
 	 * to sort in memory. */
 	rc = pgc_exec(x->c, "SET synchronous_commit = off", err);
+	/* Statements are split by the standard rules for strings: every session
+	 * reads them so, whatever the role's or the database's default (what the
+	 * script itself sets is checked statement by statement). */
+	if (!rc)
+		rc = pgc_exec(x->c, "SET standard_conforming_strings = on", err);
+	if (!rc)
+		rc = loader_session(x->load, "SET standard_conforming_strings = on", err);
+	if (!rc)
+		rc = pgc_check_lexing(x->c, 0, err);
 	if (!rc) {
 		const char *mem = qb_config_get(cfg, "RESTORE_MAINTENANCE_WORK_MEM", "256MB");
 		char *lit = pgc_literal(x->c, mem);
