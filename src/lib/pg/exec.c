@@ -183,11 +183,10 @@ static int run_statement(struct exec *x, struct script *s, const struct qb_sql_i
 	}
 	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK))
 		rc = pgc_fail_line(x->c, r, err, it->line);
-	else if ((rc = pgc_check_lexing(x->c, it->line, err)))
-		;  /* nothing more goes to any connection */
-	else if (session_statement(it->text)) {
+	else
+		rc = pgc_check_lexing(x->c, it->line, err);
+	if (!rc && session_statement(it->text))
 		rc = loader_session(x->load, it->text, err);
-	}
 	PQclear(r);
 	return rc;
 }
