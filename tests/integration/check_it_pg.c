@@ -415,6 +415,42 @@ START_TEST(replace_keeps_previous)
 }
 END_TEST
 
+/* A scratch database an interrupted restore left is named, and left alone. */
+START_TEST(leftover_scratch_warned)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *path, *args;
+	int rc;
+
+	path = dump_rich("qb_src_lo", dir);
+	make_target("qb_lo");
+	tu_pg_create_db("qb_lo_qbrestore_20200101_000000");
+	tu_pg_create_db("qb_lo2_qbrestore_20200101_000000");   /* another database's */
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_lo --yes", path), 0);
+	rc = run(&out, dir, "qb_src_lo", args);
+	ck_assert_msg(rc == 0, "qrestore failed: %s", out);
+	ck_assert_msg(strstr(out, "\"qb_lo_qbrestore_20200101_000000\" is left from an interrupted restore"),
+		      "the leftover is named: %s", out);
+	ck_assert_msg(!strstr(out, "qb_lo2_qbrestore"), "only this target's leftovers: %s", out);
+	free(out);
+	ck_assert_int_eq(tu_psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'qb\\_lo%qbrestore%';",
+				 &out), 0);
+	ck_assert_msg(!strcmp(out, "2\n"), "both leftovers are still there: %s", out);
+	free(out);
+	tu_pg_drop_db("qb_lo_qbrestore_20200101_000000");
+	tu_pg_drop_db("qb_lo2_qbrestore_20200101_000000");
+	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'qb\\_lo\\_before\\_%';",
+				 &out), 0);
+	out[strcspn(out, "\n")] = '\0';
+	if (out[0])
+		tu_pg_drop_db(out);
+	free(out);
+	free(args);
+	free(path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(unsupported_object_fails_by_name)
 {
 	char *dir = tu_tmpdir(), *out = NULL;
@@ -784,6 +820,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, truncated_dump_refused);
 	tcase_add_test(tc, shell_escape_refused);
 	tcase_add_test(tc, string_rules_changed_refused);
+	tcase_add_test(tc, leftover_scratch_warned);
 	tcase_add_test(tc, legacy_empty_or_cut_dump_refused);
 	tcase_add_test(tc, damaged_gzip_magic_refused);
 	tcase_add_test(tc, escapes_in_a_script_not_echoed);

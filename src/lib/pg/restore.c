@@ -260,6 +260,36 @@ static void check_wait(struct check_job *j)
 	j->threaded = false;
 }
 
+/* Scratch databases of earlier restores of NAME that were never dropped
+ * (qrestore or PostgreSQL stopped mid-load): each holds a full copy, so
+ * say so before this restore makes another. */
+static void warn_leftovers(PGconn *c, const char *name)
+{
+	static const char stamp_suffix[] = "_qbrestore_00000000_000000";
+	char *probe = derived_name(name, stamp_suffix);
+	const char *params[2];
+	char len[16];
+	PGresult *r;
+
+	if (!probe)
+		return;
+	probe[strlen(probe) - strlen(stamp_suffix)] = '\0';  /* NAME as cut for the suffix */
+	snprintf(len, sizeof(len), "%zu", strlen(probe) + strlen(stamp_suffix));
+	params[0] = probe;
+	params[1] = len;
+	r = PQexecParams(c, "SELECT datname FROM pg_catalog.pg_database WHERE "
+			 "pg_catalog.starts_with(datname, $1) AND "
+			 "pg_catalog.octet_length(datname) = $2::int AND "
+			 "datname ~ '_qbrestore_[0-9]{8}_[0-9]{6}$' ORDER BY datname",
+			 2, NULL, params, NULL, NULL, 0);
+	for (int i = 0; r && PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+		qb_log(QB_LOG_WARN, "database \"%s\" is left from an interrupted restore and holds a "
+		       "full copy; once no restore is running, drop it: dropdb \"%s\"",
+		       PQgetvalue(r, i, 0), PQgetvalue(r, i, 0));
+	PQclear(r);
+	free(probe);
+}
+
 /* The target looked up and its names derived; one in use refused before
  * anything is made (the whole-file check goes on meanwhile). */
 static int lookup(const struct qb_config *cfg, const struct qb_db_restore_opts *opts, struct target *t,
@@ -274,6 +304,8 @@ static int lookup(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	rc = maint_connect(cfg, maint, err);
 	if (!rc)
 		rc = load_target(*maint, name, t, err);
+	if (!rc)
+		warn_leftovers(*maint, name);
 	free(name);
 	if (rc)
 		return rc;
