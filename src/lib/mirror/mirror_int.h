@@ -8,12 +8,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "qb/buf.h"
 #include "qb/config.h"
 #include "qb/fsutil.h"
-#include <time.h>
-
 #include "qb/mirror.h"
 #include "qb/progress.h"
 
