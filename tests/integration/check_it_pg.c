@@ -451,6 +451,40 @@ START_TEST(leftover_scratch_warned)
 }
 END_TEST
 
+/* On a new server the dump's roles are missing: the restore stops at the
+ * first one with what to do, and changes nothing. */
+START_TEST(missing_role_hinted)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *name, *args;
+	int rc;
+
+	ck_assert_int_eq(tu_psql("postgres", "DROP ROLE IF EXISTS qb_gone; CREATE ROLE qb_gone;", NULL), 0);
+	tu_pg_create_db("qb_src_gone");
+	ck_assert_int_eq(tu_psql("qb_src_gone", "CREATE TABLE t (a int); INSERT INTO t VALUES (1); "
+				 "ALTER TABLE t OWNER TO qb_gone;", NULL), 0);
+	rc = run(&out, dir, "qb_src_gone", "qbackup --type db");
+	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
+	free(out);
+	tu_pg_drop_db("qb_src_gone");
+	ck_assert_int_eq(tu_psql("postgres", "DROP ROLE qb_gone;", NULL), 0);
+	make_target("qb_gone_t");
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_gone_t --yes", name), 0);
+	rc = run(&out, dir, "qb_gone_t", args);
+	ck_assert_msg(rc != 0, "a restore without the owner's role must fail: %s", out);
+	ck_assert_msg(strstr(out, "qb_gone") && strstr(out, "a dump does not create roles") &&
+		      strstr(out, "CREATE ROLE"), "the message says what to do: %s", out);
+	free(out);
+	assert_target_untouched("qb_gone_t");
+	tu_pg_drop_db("qb_gone_t");
+	free(args);
+	free(name);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(unsupported_object_fails_by_name)
 {
 	char *dir = tu_tmpdir(), *out = NULL;
@@ -825,6 +859,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, damaged_gzip_magic_refused);
 	tcase_add_test(tc, escapes_in_a_script_not_echoed);
 	tcase_add_test(tc, replace_keeps_previous);
+	tcase_add_test(tc, missing_role_hinted);
 	tcase_add_test(tc, unsupported_object_fails_by_name);
 	tcase_add_test(tc, changed_builtin_privileges_warned);
 	tcase_add_test(tc, unreachable_database_fails_cleanly);

@@ -61,6 +61,36 @@ static int collect_tables(struct exec *x, struct qb_err *err)
 	return QB_OK;
 }
 
+/*
+ * Does a statement give something to a role: ownership, privileges, a policy?
+ * A dump names roles but does not create them (they are the server's, as with
+ * pg_dump), so on a new server the first of these fails.
+ */
+static bool names_roles(const char *t)
+{
+	static const char *const lead[] = {
+		"GRANT ", "REVOKE ", "SET ROLE ", "SET SESSION AUTHORIZATION ", "CREATE POLICY ",
+		"ALTER DEFAULT PRIVILEGES ",
+	};
+
+	for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
+		if (!strncasecmp(t, lead[i], strlen(lead[i])))
+			return true;
+	return !strncasecmp(t, "ALTER ", 6) && strcasestr(t, " OWNER TO ");
+}
+
+/* Say what to do about a missing role, in words that do not depend on the
+ * server's language (its message names the role). */
+static void hint_missing_role(const PGresult *r, const char *stmt, struct qb_err *err)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	size_t n = strlen(err->msg);
+
+	if (state && !strcmp(state, "42704") && names_roles(stmt))
+		snprintf(err->msg + n, sizeof(err->msg) - n, " (a dump does not create roles: create the "
+			 "missing one on this server, e.g. CREATE ROLE name LOGIN, then restore again)");
+}
+
 /* Statements that change the session: the workers replay them. */
 static bool session_statement(const char *t)
 {
@@ -181,10 +211,12 @@ static int run_statement(struct exec *x, struct script *s, const struct qb_sql_i
 		PQclear(r);
 		return run_copy(x, s, it, err);
 	}
-	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK))
+	if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)) {
 		rc = pgc_fail_line(x->c, r, err, it->line);
-	else
+		hint_missing_role(r, it->text, err);
+	} else {
 		rc = pgc_check_lexing(x->c, it->line, err);
+	}
 	if (!rc && session_statement(it->text))
 		rc = loader_session(x->load, it->text, err);
 	PQclear(r);
