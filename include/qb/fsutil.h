@@ -53,7 +53,8 @@ char *qb_tmp_name(const char *dir, const char *name);
 
 /* "YYYYMMDD_HHMMSS" of t in local time; buf at least 16 bytes. */
 void qb_stamp(time_t t, char *buf, size_t len);
-/* Parse a stamp back; false when s does not start with one. */
+/* Parse a stamp back; false when s does not start with one, or with an
+ * impossible date or time (February 30, 12:00:60). */
 bool qb_stamp_parse(const char *s, struct tm *tm);
 
 /* The folder holding rel (relative to dirfd), reached without following a symlink on

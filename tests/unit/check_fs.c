@@ -142,6 +142,14 @@ START_TEST(stamps)
 	ck_assert_int_eq(tm.tm_year, 126);
 	ck_assert_int_eq(tm.tm_hour, 3);
 	ck_assert(!qb_stamp_parse("20261306_030000", &tm));
+	/* Impossible dates and times, which no clock shows. */
+	ck_assert(!qb_stamp_parse("20260231_030000", &tm));
+	ck_assert(!qb_stamp_parse("20250229_030000", &tm));
+	ck_assert(qb_stamp_parse("20240229_030000", &tm));
+	ck_assert(qb_stamp_parse("20260430_030000", &tm));
+	ck_assert(!qb_stamp_parse("20260431_030000", &tm));
+	ck_assert(!qb_stamp_parse("20260206_125960", &tm));
+	ck_assert(qb_stamp_parse("20261231_235959", &tm));
 	ck_assert(!qb_stamp_parse("20260206-030000", &tm));
 	ck_assert(!qb_stamp_parse("2026020", &tm));
 }

@@ -40,29 +40,15 @@ bool qb_kind_parse(const char *s, enum qb_kind *kind)
 	return false;
 }
 
-/* qb_stamp_parse takes any day up to 31 and a leap second; a clock (ours, or
- * the old scripts' `date`) never shows February 30 or 12:00:60.  timegm()
- * carries an impossible field over into the next one, which shows. */
-static bool real_time(const struct tm *tm)
-{
-	struct tm t = *tm;
-
-	t.tm_isdst = 0;
-	timegm(&t);
-	return t.tm_year == tm->tm_year && t.tm_mon == tm->tm_mon && t.tm_mday == tm->tm_mday &&
-	       t.tm_hour == tm->tm_hour && t.tm_min == tm->tm_min && t.tm_sec == tm->tm_sec;
-}
-
 /* "<prefix><stamp><suffix>" exactly, with a stamp qb_stamp_parse accepts
- * that names a real date and time. */
+ * (a real date and time). */
 static bool match(const char *name, const char *prefix, const char *suffix, char *stamp)
 {
 	size_t lp = strlen(prefix), ls = strlen(suffix);
 	struct tm tm;
 
 	if (strlen(name) != lp + QB_STAMP_LEN + ls || strncmp(name, prefix, lp) ||
-	    strcmp(name + lp + QB_STAMP_LEN, suffix) || !qb_stamp_parse(name + lp, &tm) ||
-	    !real_time(&tm))
+	    strcmp(name + lp + QB_STAMP_LEN, suffix) || !qb_stamp_parse(name + lp, &tm))
 		return false;
 	if (stamp) {
 		memcpy(stamp, name + lp, QB_STAMP_LEN);

@@ -124,6 +124,7 @@ bool qb_stamp_parse(const char *s, struct tm *tm)
 	int v[6];
 	static const int widths[6] = { 4, 2, 2, 2, 2, 2 };
 	const char *p = s;
+	struct tm check;
 
 	for (int i = 0; i < 6; i++) {
 		if (i == 3) {
@@ -138,7 +139,7 @@ bool qb_stamp_parse(const char *s, struct tm *tm)
 			v[i] = v[i] * 10 + (*p - '0');
 		}
 	}
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59)
 		return false;
 	memset(tm, 0, sizeof(*tm));
 	tm->tm_year = v[0] - 1900;
@@ -147,6 +148,12 @@ bool qb_stamp_parse(const char *s, struct tm *tm)
 	tm->tm_hour = v[3];
 	tm->tm_min = v[4];
 	tm->tm_sec = v[5];
+	/* A clock (ours, or the old scripts' `date`) never shows February 30:
+	 * timegm() carries an impossible day over into the next month. */
+	check = *tm;
+	timegm(&check);
+	if (check.tm_mon != tm->tm_mon || check.tm_mday != tm->tm_mday)
+		return false;
 	tm->tm_isdst = -1;
 	return true;
 }
