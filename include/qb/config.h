@@ -17,6 +17,7 @@
 #define QB_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "qb/error.h"
 
@@ -45,6 +46,17 @@ int qb_config_get_bool(const struct qb_config *cfg, const char *key, bool def,
 		       bool *out, struct qb_err *err);
 /* Which file was read, or NULL. */
 const char *qb_config_path(const struct qb_config *cfg);
+
+/* The keys of the file that no part of qbackup reads (a typo, most likely:
+ * the setting then keeps its default), in file order, each with its line. */
+typedef void (*qb_config_unknown_fn)(void *ud, const char *key, int line);
+void qb_config_each_unknown(const struct qb_config *cfg, qb_config_unknown_fn fn, void *ud);
+/* Is key one that qbackup or qrestore reads? */
+bool qb_config_key_known(const char *key);
+/* The known key one or two typing slips away from key, or NULL. */
+const char *qb_config_key_suggest(const char *key);
+/* The i-th known key; NULL past the last. */
+const char *qb_config_known_key(size_t i);
 
 /* True for keys whose values must never be logged (passwords, keys, tokens). */
 bool qb_config_key_is_secret(const char *key);

@@ -106,6 +106,20 @@ void cli_set_verbosity(struct cli *c, int verbosity)
 	qb_log_set_sink(sink, c, verbosity == 0 ? QB_LOG_WARN : verbosity == 1 ? QB_LOG_INFO : QB_LOG_DEBUG);
 }
 
+/* A key nothing reads: the setting it meant keeps its default, so say so. */
+static void warn_unknown(void *ud, const char *key, int line)
+{
+	const struct cli *c = ud;
+	const char *near = qb_config_key_suggest(key);
+
+	if (!strncmp(key, "PG", 2))
+		qb_log(QB_LOG_WARN, "%s:%d: %s is ignored: libpq reads it from the environment only "
+		       "(put the setting in DATABASE_URL)", qb_config_path(c->cfg), line, key);
+	else
+		qb_log(QB_LOG_WARN, "%s:%d: unknown setting %s is ignored%s%s%s", qb_config_path(c->cfg),
+		       line, key, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+}
+
 bool cli_load_config(struct cli *c, const char *path)
 {
 	struct qb_err err = { 0 };
@@ -114,6 +128,7 @@ bool cli_load_config(struct cli *c, const char *path)
 		cli_line(stderr, "%s: %s", c->prog, err.msg);
 		return false;
 	}
+	qb_config_each_unknown(c->cfg, warn_unknown, c);
 	return true;
 }
 

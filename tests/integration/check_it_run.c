@@ -589,6 +589,28 @@ START_TEST(invalid_keep_fails_the_run_keeps_backups)
 }
 END_TEST
 
+/* A mistyped key is named, with its line and the key it was meant to be: the
+ * setting it meant would otherwise keep its default in silence. */
+START_TEST(unknown_setting_warned)
+{
+	struct env *e = setup("qb_unknown", false, "BACKUP_KEPP=3\nPGPASSWORD=not-used\n");
+	char *out = NULL, *where;
+	int rc;
+
+	ck_assert_int_eq(tu_sh(NULL, "mkdir -p -m 0700 '%s'", e->backups), 0);
+	rc = qb(&out, e, "list");
+	ck_assert_msg(rc == 0, "status %d: %s", rc, out);
+	ck_assert_int_ge(asprintf(&where, "%s:8: unknown setting BACKUP_KEPP is ignored (did you mean BACKUP_KEEP?)",
+				  e->conf), 0);
+	ck_assert_msg(strstr(out, where) != NULL, "want '%s' in: %s", where, out);
+	ck_assert_msg(strstr(out, "PGPASSWORD is ignored: libpq reads it from the environment only"), "%s", out);
+	ck_assert_msg(!strstr(out, "not-used") && !strstr(out, "BREVO_API_URL is"), "%s", out);
+	free(where);
+	free(out);
+	teardown(e);
+}
+END_TEST
+
 /* prune says "nothing to delete" only when the rotation ran: not before a config
  * error, nor before the lock it could not take. */
 START_TEST(prune_result_only_when_it_ran)
@@ -923,6 +945,7 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, killed_run_then_clean_run);
 	tcase_add_test(tc, undeletable_leftover_warns_next_run_goes_on);
 	tcase_add_test(tc, invalid_keep_fails_the_run_keeps_backups);
+	tcase_add_test(tc, unknown_setting_warned);
 	tcase_add_test(tc, prune_result_only_when_it_ran);
 	tcase_add_test(tc, delete_refuses_unsafe_names);
 	tcase_add_test(tc, verify_without_backups_fails);

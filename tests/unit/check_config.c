@@ -163,6 +163,80 @@ START_TEST(load_file)
 }
 END_TEST
 
+struct seen {
+	char keys[8][64];
+	int lines[8];
+	int n;
+};
+
+static void note_unknown(void *ud, const char *key, int line)
+{
+	struct seen *s = ud;
+
+	ck_assert_int_lt(s->n, 8);
+	snprintf(s->keys[s->n], sizeof(s->keys[s->n]), "%s", key);
+	s->lines[s->n++] = line;
+}
+
+/* A key of the file that nothing reads is named with its line (a typo would
+ * otherwise leave its setting at the default in silence). */
+START_TEST(unknown_keys_named)
+{
+	struct qb_config *cfg = qb_config_new();
+	struct qb_err err = { 0 };
+	struct seen seen = { .n = 0 };
+
+	ck_assert_int_eq(qb_config_parse(cfg, "BACKUP_DIR=/b\nBACKUP_KEPP=7\n# MINIO_BUKETS=x\n"
+					 "\nMINIO_BUKETS=docs\nBACKUP_KEEP=7\n", "t.conf", &err), QB_OK);
+	ck_assert_int_eq(qb_config_set(cfg, "QB_T_FRONT_END", "1", false), QB_OK);
+	qb_config_each_unknown(cfg, note_unknown, &seen);
+	ck_assert_int_eq(seen.n, 2);
+	ck_assert_str_eq(seen.keys[0], "BACKUP_KEPP");
+	ck_assert_int_eq(seen.lines[0], 2);
+	ck_assert_str_eq(seen.keys[1], "MINIO_BUKETS");
+	ck_assert_int_eq(seen.lines[1], 5);
+	ck_assert_str_eq(qb_config_key_suggest("BACKUP_KEPP"), "BACKUP_KEEP");
+	ck_assert_str_eq(qb_config_key_suggest("MINIO_BUKETS"), "MINIO_BUCKETS");
+	ck_assert_str_eq(qb_config_key_suggest("MINO_SECRET_KEY"), "MINIO_SECRET_KEY");
+	ck_assert_ptr_null(qb_config_key_suggest("FOO_BAR"));
+	ck_assert_ptr_null(qb_config_key_suggest("PGPASSWORD"));
+	qb_config_free(cfg);
+}
+END_TEST
+
+/* The list of known keys is what the sources read and what the sample
+ * documents, no more and no less. */
+START_TEST(known_keys_are_the_sample_and_the_sources)
+{
+	char *out = NULL, *line, *save = NULL;
+	int rc, n = 0;
+
+	rc = tu_sh(&out, "sed -n 's/^#\\{0,1\\}\\([A-Z][A-Z0-9_]*\\)=.*/\\1/p' '%s/etc/qbackup.conf.sample' | sort -u",
+		   tu_env("QB_SRCDIR"));
+	ck_assert_int_eq(rc, 0);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++)
+		ck_assert_msg(qb_config_key_known(line), "the sample's %s is not a known key", line);
+	for (size_t i = 0; qb_config_known_key(i); i++) {
+		char *again = NULL;
+		tu_sh(&again, "grep -c '^#\\{0,1\\}%s=' '%s/etc/qbackup.conf.sample'", qb_config_known_key(i),
+		      tu_env("QB_SRCDIR"));
+		ck_assert_msg(strtol(again, NULL, 10) >= 1, "%s is not in the sample", qb_config_known_key(i));
+		free(again);
+	}
+	ck_assert_int_gt(n, 20);
+	free(out);
+	rc = tu_sh(&out, "grep -rhoE '(qb_config_get(_long|_bool)?|get_uint)\\([a-z_>-]+, \"[A-Z0-9_]+\"' '%s/src' "
+		   "| grep -oE '\"[A-Z0-9_]+\"' | tr -d '\"' | sort -u", tu_env("QB_SRCDIR"));
+	ck_assert_int_eq(rc, 0);
+	n = 0;
+	save = NULL;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++)
+		ck_assert_msg(qb_config_key_known(line), "the sources read %s, not a known key", line);
+	ck_assert_int_gt(n, 20);
+	free(out);
+}
+END_TEST
+
 Suite *suite_config(void)
 {
 	Suite *s = suite_create("config");
@@ -175,6 +249,8 @@ Suite *suite_config(void)
 	tcase_add_test(tc, secret_values_stay_out_of_messages);
 	tcase_add_test(tc, secret_values_stay_out_of_boolean_messages);
 	tcase_add_test(tc, load_file);
+	tcase_add_test(tc, unknown_keys_named);
+	tcase_add_test(tc, known_keys_are_the_sample_and_the_sources);
 	suite_add_tcase(s, tc);
 	return s;
 }

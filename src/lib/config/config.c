@@ -21,6 +21,7 @@ struct entry {
 	char *key;
 	char *value;
 	bool force;     /* set by the command line: wins over the environment */
+	int line;       /* where the file set it; 0: set by a front end */
 };
 
 struct qb_config {
@@ -81,6 +82,7 @@ int qb_config_set(struct qb_config *cfg, const char *key, const char *value, boo
 	free(e->value);
 	e->value = copy;
 	e->force = force;
+	e->line = 0;
 	return QB_OK;
 }
 
@@ -202,6 +204,9 @@ int qb_config_parse(struct qb_config *cfg, const char *text, const char *origin,
 			{
 				char *k = qb_strndup(key, (size_t)(kend - key));
 				int rc = k ? qb_config_set(cfg, k, val.data ? val.data : "", false) : QB_ENOMEM;
+				struct entry *e = rc ? NULL : find(cfg, k);
+				if (e)
+					e->line = line;
 				free(k);
 				qb_buf_release(&val);
 				if (rc)
@@ -330,6 +335,13 @@ int qb_config_get_bool(const struct qb_config *cfg, const char *key, bool def,
 		return qb_err_set(err, QB_ECONFIG, "%s must be true or false, not '%s'", key,
 				  qb_config_key_is_secret(key) ? "***" : s);
 	return QB_OK;
+}
+
+void qb_config_each_unknown(const struct qb_config *cfg, qb_config_unknown_fn fn, void *ud)
+{
+	for (size_t i = 0; cfg && i < cfg->n; i++)
+		if (cfg->v[i].line && !qb_config_key_known(cfg->v[i].key))
+			fn(ud, cfg->v[i].key, cfg->v[i].line);
 }
 
 const char *qb_config_path(const struct qb_config *cfg)
