@@ -70,6 +70,11 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *opts, struct q
  * Caller frees; NULL on no memory. */
 char *qb_run_json(const struct qb_run_result *res);
 
+/* Email the admin (ADMIN_EMAIL, through Brevo) that what went wrong in steps,
+ * with error and the log's last lines.  A failure to send is logged, not returned:
+ * the caller's own failure is the one to report. */
+void qb_run_alert(const struct qb_config *cfg, const char *what, const char *steps, const char *error);
+
 /* BACKUP_DIR from the configuration (default /opt/backups/moncabinet). */
 const char *qb_backup_dir(const struct qb_config *cfg);
 

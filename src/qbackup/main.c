@@ -5,7 +5,7 @@
  *	qbackup list [--json]
  *	qbackup delete NAME
  *	qbackup prune [--dry-run]
- *	qbackup verify [NAME | --latest] [--restore-test]
+ *	qbackup verify [NAME | --latest] [--restore-test] [--notify]
  *
  * A table of commands; each parses its options and makes one library call.
  */
@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "qb/buf.h"
 #include "qb/catalog.h"
 #include "qb/lock.h"
 #include "qb/log.h"
@@ -27,7 +28,7 @@ static const char usage[] =
 	"       qbackup list [--json]\n"
 	"       qbackup delete NAME\n"
 	"       qbackup prune [--dry-run]\n"
-	"       qbackup verify [NAME | --latest] [--restore-test]\n"
+	"       qbackup verify [NAME | --latest] [--restore-test] [--notify]\n"
 	"       qbackup serve [--listen ADDR:PORT]\n"
 	"       qbackup --version\n";
 
@@ -193,6 +194,18 @@ static int cmd_prune(struct cli *c, struct args *a, int argc, char **argv)
 	return rc ? cli_fail(c, &err) : EXIT_OK;
 }
 
+/* What failed, for the alert of a `verify --notify`. */
+struct failures {
+	struct qb_buf names;   /* "db_..., minio_..." */
+	struct qb_buf text;    /* one line per failure */
+};
+
+static void failed(struct failures *f, const char *name, const char *what, const char *msg)
+{
+	qb_buf_printf(&f->names, NULL, "%s%s", f->names.len ? ", " : "", name);
+	qb_buf_printf(&f->text, NULL, "%s%s%s: %s", f->text.len ? "\n" : "", name, what, msg);
+}
+
 static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 {
 	const char *dir = qb_backup_dir(c->cfg);
@@ -200,6 +213,7 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 	struct qb_err err = { 0 };
 	const char *names[QB_KIND_COUNT];
 	struct qb_lock *lock = NULL;
+	struct failures f;
 	size_t n = 0;
 	int worst = EXIT_OK;
 
@@ -208,20 +222,24 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Reading a snapshot takes a while: a rotation must not remove it meanwhile
-	 * (it would read as damaged). */
+	 * (it would read as damaged).  A run holding the lock is no failure to
+	 * report: the next verify will look. */
 	if ((worst = cli_lock_reader(c, "verify", "run qbackup verify again", &lock)))
 		return worst;
+	qb_buf_init(&f.names, 64 * 1024);
+	qb_buf_init(&f.text, 256 * 1024);
 	if (qb_catalog_scan(&cat, dir, &err)) {
-		qb_lock_free(lock);
-		return cli_fail(c, &err);
+		worst = cli_fail(c, &err);
+		failed(&f, dir, "", err.msg);
+		goto out;
 	}
 	if (argc == a->first + 2) {
 		const struct qb_backup *b = qb_catalog_find(cat, argv[a->first + 1]);
 		if (!b) {
 			qb_err_set(&err, QB_ENOTFOUND, "no backup named '%s' in %s", argv[a->first + 1], dir);
-			qb_catalog_free(cat);
-			qb_lock_free(lock);
-			return cli_fail(c, &err);
+			worst = cli_fail(c, &err);
+			failed(&f, argv[a->first + 1], "", err.msg);
+			goto out;
 		}
 		names[n++] = b->name;
 	} else {
@@ -234,9 +252,9 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 	/* Nothing to verify is no "ok": a probe that runs verify must see it. */
 	if (!n) {
 		qb_err_set(&err, QB_ENOTFOUND, "no backups in %s", dir);
-		qb_catalog_free(cat);
-		qb_lock_free(lock);
-		return cli_fail(c, &err);
+		worst = cli_fail(c, &err);
+		failed(&f, dir, "", err.msg);
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		char detail[256] = "";
@@ -246,6 +264,7 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 		if (qb_verify_backup(dir, names[i], detail, sizeof(detail), &err)) {
 			cli_line(stdout, "%-34s FAILED  %s", names[i], err.msg);
 			worst = cli_exit_for(err.code);
+			failed(&f, names[i], "", err.msg);
 			continue;
 		}
 		cli_line(stdout, "%-34s ok      %s", names[i], detail);
@@ -255,13 +274,22 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 			if (qb_restore_test(c->cfg, dir, names[i], detail, sizeof(detail), &err)) {
 				cli_line(stdout, "%-34s FAILED  restore test: %s", names[i], err.msg);
 				worst = cli_exit_for(err.code);
+				failed(&f, names[i], " (restore test)", err.msg);
 			} else {
 				cli_line(stdout, "%-34s ok      %s", names[i], detail);
 			}
 		}
 	}
+out:
 	qb_catalog_free(cat);
 	qb_lock_free(lock);
+	/* A weekly `verify --restore-test --notify` is how a backup that would not
+	 * restore comes to light before the night it is needed. */
+	if (worst != EXIT_OK && a->notify)
+		qb_run_alert(c->cfg, a->restore_test ? "verify or restore test failed" : "verify failed",
+			     f.names.data, f.text.data);
+	qb_buf_release(&f.names);
+	qb_buf_release(&f.text);
 	return worst;
 }
 

@@ -692,6 +692,63 @@ START_TEST(verify_without_backups_fails)
 }
 END_TEST
 
+/* The weekly `verify --restore-test --notify`: quiet when all is well, an email
+ * naming the backup when a check fails, and one when there is nothing to verify. */
+START_TEST(verify_notify_alerts_on_failure)
+{
+	struct env *e;
+	char *out = NULL, *name, *path;
+	cJSON *req, *body;
+	const char *subject, *text;
+	int before, rc;
+
+	small_db("qb_vn");
+	e = setup("qb_vn", false, NULL);
+	rc = qb(&out, e, "--type db");
+	ck_assert_msg(rc == 0, "backup (%d): %s", rc, out);
+	free(out);
+	before = recorded();
+	rc = qb(&out, e, "verify --restore-test --notify");
+	ck_assert_msg(rc == 0 && strstr(out, "restore"), "verify (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(recorded(), before);
+
+	tu_sh(&name, "ls '%s' | grep '^db_' | head -n 1", e->backups);
+	name[strcspn(name, "\n")] = '\0';
+	ck_assert_int_ge(asprintf(&path, "%s/%s", e->backups, name), 0);
+	ck_assert_int_eq(tu_sh(NULL, "truncate -s 100 '%s'", path), 0);
+	rc = qb(&out, e, "verify --restore-test --notify");
+	ck_assert_msg(rc == 6 && strstr(out, "FAILED"), "verify of a cut dump (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(recorded(), before + 1);
+	req = last_recorded();
+	body = cJSON_Parse(cJSON_GetObjectItem(req, "body")->valuestring);
+	subject = cJSON_GetObjectItem(body, "subject")->valuestring;
+	text = cJSON_GetObjectItem(body, "textContent")->valuestring;
+	ck_assert_msg(strstr(subject, "verify or restore test failed"), "subject: %s", subject);
+	ck_assert_msg(strstr(text, name), "the body names the backup: %s", text);
+	ck_assert_msg(!strstr(text, "xkeysib-test-secret"), "no key in the body: %s", text);
+	cJSON_Delete(body);
+	cJSON_Delete(req);
+
+	/* Nothing to verify is worth an email too. */
+	ck_assert_int_eq(tu_sh(NULL, "rm -f '%s'/db_* '%s'/manifest_*", e->backups, e->backups), 0);
+	rc = qb(&out, e, "verify --notify");
+	ck_assert_msg(rc == 7, "verify of an empty folder (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(recorded(), before + 2);
+	req = last_recorded();
+	body = cJSON_Parse(cJSON_GetObjectItem(req, "body")->valuestring);
+	ck_assert_msg(strstr(cJSON_GetObjectItem(body, "textContent")->valuestring, "no backups in"), "body: %s",
+		      cJSON_GetObjectItem(body, "textContent")->valuestring);
+	cJSON_Delete(body);
+	cJSON_Delete(req);
+	free(path);
+	free(name);
+	teardown(e);
+}
+END_TEST
+
 START_TEST(delete_refuses_unsafe_names)
 {
 	static const char *const bad[] = { "../x", "a/b", "..", ".qbackup.lock", "manifest_20260201_030000.json",
@@ -949,6 +1006,7 @@ Suite *suite_it_run(void)
 	tcase_add_test(tc, prune_result_only_when_it_ran);
 	tcase_add_test(tc, delete_refuses_unsafe_names);
 	tcase_add_test(tc, verify_without_backups_fails);
+	tcase_add_test(tc, verify_notify_alerts_on_failure);
 	tcase_add_test(tc, step_error_printable);
 	tcase_add_test(tc, hostile_tarball_refused);
 	tcase_add_test(tc, code_restore_paths_and_messages);

@@ -156,7 +156,7 @@ static int disk_precheck(const char *dir, unsigned types, struct qb_err *err)
 	return QB_OK;
 }
 
-static void send_alert(const struct qb_config *cfg, const char *what, const char *steps, const char *error)
+void qb_run_alert(const struct qb_config *cfg, const char *what, const char *steps, const char *error)
 {
 	struct qb_notify_cfg nc;
 	struct qb_err e = { 0 };
@@ -184,7 +184,7 @@ static void alert_if_stuck(const struct qb_config *cfg, const char *dir, const s
 	if (qb_lock_holder(dir, &held, &info, &e) || !held || !info.started ||
 	    time(NULL) - info.started < STUCK_LOCK_SECONDS)
 		return;
-	send_alert(cfg, "backup skipped: a run has held the lock for hours", "start", err->msg);
+	qb_run_alert(cfg, "backup skipped: a run has held the lock for hours", "start", err->msg);
 }
 
 static void write_metrics(const struct qb_config *cfg, const struct qb_run_result *res)
@@ -270,7 +270,7 @@ static void disk_after(const struct qb_config *cfg, const char *dir, const struc
 		char msg[512];
 		snprintf(msg, sizeof(msg), "disk usage of %s is %d%%, above the %ld%% threshold", dir,
 			 d.used_percent, limit);
-		send_alert(cfg, "disk usage alert", NULL, msg);
+		qb_run_alert(cfg, "disk usage alert", NULL, msg);
 	}
 }
 
@@ -298,7 +298,7 @@ static int run_failed(const struct qb_config *cfg, const struct qb_run_opts *o,
 	}
 	snprintf(what, sizeof(what), "backup failed (%s)", failed);
 	if (o->notify)
-		send_alert(cfg, what, failed, first);
+		qb_run_alert(cfg, what, failed, first);
 	return qb_err_set(err, QB_EIO, "%s: %s", what, first ? first : "");
 }
 
@@ -336,7 +336,7 @@ int qb_run(const struct qb_config *cfg, const struct qb_run_opts *o, struct qb_r
 		rc = disk_precheck(dir, o->types, err);
 	if (rc) {
 		if (o->notify && rc != QB_ELOCKED)
-			send_alert(cfg, "backup failed", "start", err->msg);
+			qb_run_alert(cfg, "backup failed", "start", err->msg);
 		else if (o->notify)
 			alert_if_stuck(cfg, dir, err);
 		qb_lock_free(lock);
