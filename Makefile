@@ -87,7 +87,7 @@ check: $(BINS) $(TEST_BIN)
 
 # Unit suites only: no servers needed.
 unit: $(BINS) $(TEST_BIN)
-	QB_BUILD=$(BUILD) QB_TEST_UNIT_ONLY=1 $(TEST_BIN)
+	QB_BUILD=$(BUILD) QB_SRCDIR=$(CURDIR) QB_TEST_UNIT_ONLY=1 $(TEST_BIN)
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|tmpnam|mktemp)\s*\(' \

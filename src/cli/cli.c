@@ -112,7 +112,7 @@ static void warn_unknown(void *ud, const char *key, int line)
 	const struct cli *c = ud;
 	const char *near = qb_config_key_suggest(key);
 
-	if (!strncmp(key, "PG", 2))
+	if (!strncmp(key, "PG", 2) && key[2] >= 'A' && key[2] <= 'Z')
 		qb_log(QB_LOG_WARN, "%s:%d: %s is ignored: libpq reads it from the environment only "
 		       "(put the setting in DATABASE_URL)", qb_config_path(c->cfg), line, key);
 	else
@@ -214,7 +214,8 @@ int cli_list(struct cli *c, bool json)
  * it may not open (a read-only copy of the backups) is worth a warning, not a
  * refusal.
  */
-int cli_lock_reader(struct cli *c, const char *what, const char *again, struct qb_lock **lk)
+int cli_lock_reader(struct cli *c, const char *what, const char *again, struct qb_lock **lk,
+		    struct qb_err *why)
 {
 	const char *dir = qb_backup_dir(c->cfg);
 	struct qb_err err = { 0 };
@@ -240,6 +241,8 @@ int cli_lock_reader(struct cli *c, const char *what, const char *again, struct q
 			snprintf(held, sizeof(held), "%s", err.msg);
 			qb_err_set(&err, QB_ELOCKED, "%s: wait for it to end, then %s", held, again);
 		}
+		if (why)
+			*why = err;
 		return cli_fail(c, &err);
 	}
 	return EXIT_OK;

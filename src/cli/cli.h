@@ -54,8 +54,9 @@ struct qb_lock;
 /* The run lock for a command that reads backups (what: "restore", "verify"),
  * when a run has made the lock file; *lk NULL otherwise.  EXIT_LOCKED while a run
  * holds it, the message ending "wait for it to end, then <again>"; a lock file
- * it may not open is a warning. */
-int cli_lock_reader(struct cli *c, const char *what, const char *again, struct qb_lock **lk);
+ * it may not open is a warning.  The error, printed, is also left in *why (may be NULL). */
+int cli_lock_reader(struct cli *c, const char *what, const char *again, struct qb_lock **lk,
+		    struct qb_err *why);
 
 /* Print the backups in BACKUP_DIR (a table, or the admin page's JSON): qbackup list, qrestore --list. */
 int cli_list(struct cli *c, bool json);

@@ -203,7 +203,7 @@ struct failures {
 static void failed(struct failures *f, const char *name, const char *what, const char *msg)
 {
 	qb_buf_printf(&f->names, NULL, "%s%s", f->names.len ? ", " : "", name);
-	qb_buf_printf(&f->text, NULL, "%s%s%s: %s", f->text.len ? "\n" : "", name, what, msg);
+	qb_buf_printf(&f->text, NULL, "%s%s%s: %s", f->text.len ? "; " : "", name, what, msg);
 }
 
 static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
@@ -223,11 +223,15 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 	}
 	/* Reading a snapshot takes a while: a rotation must not remove it meanwhile
 	 * (it would read as damaged).  A run holding the lock is no failure to
-	 * report: the next verify will look. */
-	if ((worst = cli_lock_reader(c, "verify", "run qbackup verify again", &lock)))
+	 * report: the next verify will look.  Any other lock error is one. */
+	if ((worst = cli_lock_reader(c, "verify", "run qbackup verify again", &lock, &err))) {
+		if (worst != EXIT_LOCKED && a->notify)
+			qb_run_alert(c->cfg, "verify failed", "lock", err.msg);
 		return worst;
-	qb_buf_init(&f.names, 64 * 1024);
-	qb_buf_init(&f.text, 256 * 1024);
+	}
+	/* The alert's error text holds a few KiB: more would be cut anyway. */
+	qb_buf_init(&f.names, 1024);
+	qb_buf_init(&f.text, 4096);
 	if (qb_catalog_scan(&cat, dir, &err)) {
 		worst = cli_fail(c, &err);
 		failed(&f, dir, "", err.msg);

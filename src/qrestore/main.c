@@ -293,7 +293,7 @@ int main(int argc, char **argv)
 		rc = cli_list(&c, a.json);
 	} else {
 		struct qb_lock *lk = NULL;
-		if ((rc = cli_lock_reader(&c, "restore", "run qrestore again", &lk)) == EXIT_OK) {
+		if ((rc = cli_lock_reader(&c, "restore", "run qrestore again", &lk, NULL)) == EXIT_OK) {
 			if (a.db)
 				rc = restore_db(&c, &a, a.db, false);
 			else if (a.minio)

@@ -198,6 +198,8 @@ START_TEST(unknown_keys_named)
 	ck_assert_str_eq(qb_config_key_suggest("BACKUP_KEPP"), "BACKUP_KEEP");
 	ck_assert_str_eq(qb_config_key_suggest("MINIO_BUKETS"), "MINIO_BUCKETS");
 	ck_assert_str_eq(qb_config_key_suggest("MINO_SECRET_KEY"), "MINIO_SECRET_KEY");
+	ck_assert_str_eq(qb_config_key_suggest("backup_keep"), "BACKUP_KEEP");
+	ck_assert_str_eq(qb_config_key_suggest("Backup_Kepe"), "BACKUP_KEEP");
 	ck_assert_ptr_null(qb_config_key_suggest("FOO_BAR"));
 	ck_assert_ptr_null(qb_config_key_suggest("PGPASSWORD"));
 	qb_config_free(cfg);

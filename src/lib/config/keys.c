@@ -36,8 +36,14 @@ bool qb_config_key_known(const char *key)
 	return false;
 }
 
+/* backup_keep is BACKUP_KEEP mistyped: case does not count. */
+static bool same(char a, char b)
+{
+	return (a >= 'a' && a <= 'z' ? a - 'a' + 'A' : a) == (b >= 'a' && b <= 'z' ? b - 'a' + 'A' : b);
+}
+
 /* Edit distance (insert, delete, replace, swap of neighbours), capped: any
- * result above cap means "further". */
+ * result above cap means "further"; letters compared regardless of case. */
 static size_t distance(const char *a, const char *b, size_t cap)
 {
 	enum { N = 40 };
@@ -52,12 +58,12 @@ static size_t distance(const char *a, const char *b, size_t cap)
 		d[0][j] = j;
 	for (size_t i = 1; i <= la; i++) {
 		for (size_t j = 1; j <= lb; j++) {
-			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			size_t best = d[i - 1][j - 1] + !same(a[i - 1], b[j - 1]);
 			if (d[i - 1][j] + 1 < best)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
 				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1]) &&
 			    d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;

@@ -79,16 +79,21 @@ static bool names_roles(const char *t)
 	return !strncasecmp(t, "ALTER ", 6) && strcasestr(t, " OWNER TO ");
 }
 
-/* Say what to do about a missing role, in words that do not depend on the
- * server's language (its message names the role). */
+/*
+ * Say what to do about a missing role.  The server's message names what is
+ * missing, in its own language; the SQLSTATE is undefined_object (42704), or
+ * invalid_parameter_value (22023) for SET ROLE.  Either may also be something
+ * else than a role (GRANT USAGE ON TYPE t with no t), hence the "if".
+ */
 static void hint_missing_role(const PGresult *r, const char *stmt, struct qb_err *err)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	bool set_role = !strncasecmp(stmt, "SET ROLE ", 9) || !strncasecmp(stmt, "SET SESSION AUTHORIZATION ", 26);
 	size_t n = strlen(err->msg);
 
-	if (state && !strcmp(state, "42704") && names_roles(stmt))
-		snprintf(err->msg + n, sizeof(err->msg) - n, " (a dump does not create roles: create the "
-			 "missing one on this server, e.g. CREATE ROLE name LOGIN, then restore again)");
+	if (state && names_roles(stmt) && (!strcmp(state, "42704") || (set_role && !strcmp(state, "22023"))))
+		snprintf(err->msg + n, sizeof(err->msg) - n, " (if it is a role: a dump does not create roles; "
+			 "create it on this server, e.g. CREATE ROLE name LOGIN, then restore again)");
 }
 
 /* Statements that change the session: the workers replay them. */
