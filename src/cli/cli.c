@@ -112,12 +112,14 @@ static void warn_unknown(void *ud, const char *key, int line)
 	const struct cli *c = ud;
 	const char *near = qb_config_key_suggest(key);
 
+	const char *file = qb_config_path(c->cfg);
+
 	if (!strncmp(key, "PG", 2) && key[2] >= 'A' && key[2] <= 'Z')
-		qb_log(QB_LOG_WARN, "%s:%d: %s is ignored: libpq reads it from the environment only "
-		       "(put the setting in DATABASE_URL)", qb_config_path(c->cfg), line, key);
+		qb_log(QB_LOG_WARN, "%s:%d: %s is ignored: libpq reads it from the environment "
+		       "only (put the setting in DATABASE_URL)", file, line, key);
 	else
-		qb_log(QB_LOG_WARN, "%s:%d: unknown setting %s is ignored%s%s%s", qb_config_path(c->cfg),
-		       line, key, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+		qb_log(QB_LOG_WARN, "%s:%d: unknown setting %s is ignored%s%s%s", file, line, key,
+		       near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
 }
 
 bool cli_load_config(struct cli *c, const char *path)

@@ -37,9 +37,14 @@ bool qb_config_key_known(const char *key)
 }
 
 /* backup_keep is BACKUP_KEEP mistyped: case does not count. */
+static char upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
 static bool same(char a, char b)
 {
-	return (a >= 'a' && a <= 'z' ? a - 'a' + 'A' : a) == (b >= 'a' && b <= 'z' ? b - 'a' + 'A' : b);
+	return upper(a) == upper(b);
 }
 
 /* Edit distance (insert, delete, replace, swap of neighbours), capped: any

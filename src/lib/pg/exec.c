@@ -88,12 +88,15 @@ static bool names_roles(const char *t)
 static void hint_missing_role(const PGresult *r, const char *stmt, struct qb_err *err)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	bool set_role = !strncasecmp(stmt, "SET ROLE ", 9) || !strncasecmp(stmt, "SET SESSION AUTHORIZATION ", 26);
+	bool set_role = !strncasecmp(stmt, "SET ROLE ", 9) ||
+			!strncasecmp(stmt, "SET SESSION AUTHORIZATION ", 26);
 	size_t n = strlen(err->msg);
 
-	if (state && names_roles(stmt) && (!strcmp(state, "42704") || (set_role && !strcmp(state, "22023"))))
-		snprintf(err->msg + n, sizeof(err->msg) - n, " (if it is a role: a dump does not create roles; "
-			 "create it on this server, e.g. CREATE ROLE name LOGIN, then restore again)");
+	if (!state || !names_roles(stmt) ||
+	    (strcmp(state, "42704") && !(set_role && !strcmp(state, "22023"))))
+		return;
+	snprintf(err->msg + n, sizeof(err->msg) - n, " (if it is a role: a dump does not create "
+		 "roles; create it on this server, e.g. CREATE ROLE name LOGIN, then restore again)");
 }
 
 /* Statements that change the session: the workers replay them. */
