@@ -743,6 +743,22 @@ START_TEST(verify_notify_alerts_on_failure)
 		      cJSON_GetObjectItem(body, "textContent")->valuestring);
 	cJSON_Delete(body);
 	cJSON_Delete(req);
+
+	/* A restore that fails on a row: the server quotes the row, the email does not. */
+	ck_assert_int_eq(tu_sh(NULL, "printf 'CREATE TABLE public.t (a integer);\\nCOPY public.t (a) FROM stdin;\\n"
+			       "client-dupont-secret\\n\\\\.\\n\\n--\\n-- PostgreSQL database dump complete\\n--\\n' "
+			       "| gzip > '%s/db_20260101_030000.sql.gz'", e->backups), 0);
+	rc = qb(&out, e, "verify --restore-test --notify");
+	ck_assert_msg(rc != 0 && strstr(out, "client-dupont-secret"), "the row is in the output (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(recorded(), before + 3);
+	req = last_recorded();
+	body = cJSON_Parse(cJSON_GetObjectItem(req, "body")->valuestring);
+	text = cJSON_GetObjectItem(body, "textContent")->valuestring;
+	ck_assert_msg(!strstr(text, "client-dupont-secret") && strstr(text, "kept out of email") &&
+		      strstr(text, "db_20260101_030000.sql.gz (restore test)"), "body: %s", text);
+	cJSON_Delete(body);
+	cJSON_Delete(req);
 	free(path);
 	free(name);
 	teardown(e);
