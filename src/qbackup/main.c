@@ -216,20 +216,18 @@ static void failed_restore(struct failures *f, const char *name, const char *msg
 {
 	static const char *const marks[] = { "ERROR:", "FATAL:", "PANIC:" };
 	const char *cut = NULL;
+	char kept[QB_ERRMSG_MAX + 160];
 
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
 		const char *p = strstr(msg, marks[i]);
 		if (p && (!cut || p < cut))
 			cut = p + strlen(marks[i]);
 	}
-	if (!cut) {
-		failed(f, name, " (restore test)", msg);
-		return;
-	}
-	qb_buf_printf(&f->names, NULL, "%s%s", f->names.len ? ", " : "", name);
-	qb_buf_printf(&f->text, NULL, "%s%s (restore test): %.*s the server's message is in this "
-		      "run's output on this machine (it may quote the backup's data, kept out of email)",
-		      f->text.len ? "; " : "", name, (int)(cut - msg), msg);
+	if (cut)
+		snprintf(kept, sizeof(kept), "%.*s the server's message is in this run's output on "
+			 "this machine (it may quote the backup's data, kept out of email)",
+			 (int)(cut - msg), msg);
+	failed(f, name, " (restore test)", cut ? kept : msg);
 }
 
 static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
