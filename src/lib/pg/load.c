@@ -261,9 +261,20 @@ int loader_new(struct loader **out, const struct qb_config *cfg, const char *db,
 	pthread_cond_init(&l->work, NULL);
 	pthread_cond_init(&l->room, NULL);
 	for (int i = 0; i < l->jobs; i++) {
+		int e;
 		l->w[i].l = l;
-		if (pthread_create(&l->w[i].thread, NULL, worker_main, &l->w[i]) != 0) {
+		if ((e = pthread_create(&l->w[i].thread, NULL, worker_main, &l->w[i])) != 0) {
+			if (i)
+				qb_log(QB_LOG_WARN, "unable to start a thread for %d of the restore's %d data "
+				       "connections, going on with fewer: %s", l->jobs - i, l->jobs, strerror(e));
+			pthread_mutex_lock(&l->mu);   /* the started ones read it */
 			l->jobs = i;  /* the ones started are all there is */
+			if (i && l->lost == i) {      /* and those have all failed to connect */
+				struct qb_err none = { 0 };
+				qb_err_set(&none, QB_EDB, "none of the restore's data connections opened");
+				fail_locked(l, QB_EDB, &none);
+			}
+			pthread_mutex_unlock(&l->mu);
 			break;
 		}
 		l->w[i].started = true;
