@@ -206,8 +206,8 @@ START_TEST(unknown_keys_named)
 }
 END_TEST
 
-/* The list of known keys is what the sources read and what the sample
- * documents, no more and no less. */
+/* The list of known keys is the sample's, key for key, and holds every key
+ * the sources read (as qb_config_get*(cfg, "KEY" on one line). */
 START_TEST(known_keys_are_the_sample_and_the_sources)
 {
 	char *out = NULL, *line, *save = NULL;
