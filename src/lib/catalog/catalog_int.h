@@ -2,9 +2,19 @@
 #ifndef QB_CATALOG_INT_H
 #define QB_CATALOG_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "qb/catalog.h"
+
+/* Is a file of this mode (from lstat) what a backup of kind is: a folder
+ * for a documents snapshot, a regular file for the others?  A symlink or
+ * anything else under a backup's name is not a backup. */
+static inline bool cat_kind_mode(enum qb_kind kind, mode_t mode)
+{
+	return kind == QB_KIND_MINIO ? S_ISDIR(mode) : S_ISREG(mode);
+}
 
 /*
  * Size and file count of the folder `name` in dirfd, walked without

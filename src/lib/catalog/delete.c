@@ -49,7 +49,7 @@ static bool stamp_in_use(const char *dir, const char *stamp)
 		path = qb_path_join(dir, name);
 		/* When in doubt (no memory), say yes: keeping a manifest is harmless. */
 		if (path && lstat(path, &st) == 0)
-			there = k == QB_KIND_MINIO ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
+			there = cat_kind_mode((enum qb_kind)k, st.st_mode);
 		else
 			there = !path || errno != ENOENT;
 		free(path);
@@ -127,7 +127,7 @@ int cat_delete(const char *dir, const char *name, bool *manifest_dropped, struct
 			rc = qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'", path);
 		goto out;
 	}
-	if (kind == QB_KIND_MINIO ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+	if (!cat_kind_mode(kind, st.st_mode)) {
 		rc = qb_err_set(err, QB_ENOTFOUND, "'%s' in '%s' is not a backup", name, dir);
 		goto out;
 	}

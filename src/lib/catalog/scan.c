@@ -61,7 +61,7 @@ static int read_entry(DIR *d, const char *name, struct qb_backup *b, bool walk, 
 			return QB_OK;
 		return qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'", name);
 	}
-	if (b->kind == QB_KIND_MINIO ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+	if (!cat_kind_mode(b->kind, st.st_mode))
 		return QB_OK;
 	if (strlen(name) >= sizeof(b->name))   /* cannot happen: the name parsed */
 		return QB_OK;
