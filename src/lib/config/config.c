@@ -58,23 +58,25 @@ static struct entry *find(const struct qb_config *cfg, const char *key)
 	return NULL;
 }
 
-int qb_config_set(struct qb_config *cfg, const char *key, const char *value, bool force)
+/* Set key (line: where the file set it, 0 for a front end); NULL when out of memory. */
+static struct entry *put(struct qb_config *cfg, const char *key, const char *value, bool force,
+			 int line)
 {
 	struct entry *e = find(cfg, key);
 	char *copy = strdup(value ? value : "");
 
 	if (!copy)
-		return QB_ENOMEM;
+		return NULL;
 	if (!e) {
 		if (qb_array_grow(&cfg->v, &cfg->cap, cfg->n + 1, sizeof(*cfg->v), 32)) {
 			free(copy);
-			return QB_ENOMEM;
+			return NULL;
 		}
 		e = &cfg->v[cfg->n];
 		e->key = strdup(key);
 		if (!e->key) {
 			free(copy);
-			return QB_ENOMEM;
+			return NULL;
 		}
 		e->value = NULL;
 		cfg->n++;
@@ -82,8 +84,13 @@ int qb_config_set(struct qb_config *cfg, const char *key, const char *value, boo
 	free(e->value);
 	e->value = copy;
 	e->force = force;
-	e->line = 0;
-	return QB_OK;
+	e->line = line;
+	return e;
+}
+
+int qb_config_set(struct qb_config *cfg, const char *key, const char *value, bool force)
+{
+	return put(cfg, key, value, force, 0) ? QB_OK : QB_ENOMEM;
 }
 
 static bool valid_key(const char *k, size_t n)
@@ -203,14 +210,11 @@ int qb_config_parse(struct qb_config *cfg, const char *text, const char *origin,
 				val.data[--val.len] = '\0';
 			{
 				char *k = qb_strndup(key, (size_t)(kend - key));
-				int rc = k ? qb_config_set(cfg, k, val.data ? val.data : "", false) : QB_ENOMEM;
-				struct entry *e = rc ? NULL : find(cfg, k);
-				if (e)
-					e->line = line;
+				bool ok = k && put(cfg, k, val.data ? val.data : "", false, line);
 				free(k);
 				qb_buf_release(&val);
-				if (rc)
-					return qb_err_set(err, rc, "out of memory reading %s", origin);
+				if (!ok)
+					return qb_err_set(err, QB_ENOMEM, "out of memory reading %s", origin);
 			}
 		}
 		if (*p == '\n')
