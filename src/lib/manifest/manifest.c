@@ -210,35 +210,30 @@ static bool sha256_hex(const char *s)
 	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
 }
 
-/* Fill e from a's tables; false when one is malformed. */
-static bool read_tables(const cJSON *tables, struct qb_manifest_entry *e, int *rc, struct qb_err *err)
+/* Fill e from an entry's tables: QB_OK, QB_ECORRUPT (err untouched) when one
+ * is malformed, or QB_ENOMEM. */
+static int read_tables(const cJSON *tables, struct qb_manifest_entry *e, struct qb_err *err)
 {
 	const cJSON *t;
 
-	if (!tables)
-		return true;
+	if (!tables || (cJSON_IsArray(tables) && cJSON_GetArraySize(tables) == 0))
+		return QB_OK;
 	if (!cJSON_IsArray(tables))
-		return false;
-	if (cJSON_GetArraySize(tables) == 0)
-		return true;
+		return QB_ECORRUPT;
 	e->tables = calloc((size_t)cJSON_GetArraySize(tables), sizeof(*e->tables));
-	if (!e->tables) {
-		*rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-		return true;
-	}
+	if (!e->tables)
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	cJSON_ArrayForEach(t, tables) {
 		cJSON *tn = cJSON_GetObjectItemCaseSensitive(t, "name");
 		cJSON *tr = cJSON_GetObjectItemCaseSensitive(t, "rows");
 		if (!cJSON_IsString(tn) || !whole(tr, 9223372036854775808.0))
-			return false;
+			return QB_ECORRUPT;
 		e->tables[e->ntables].name = strdup(tn->valuestring);
-		if (!e->tables[e->ntables].name) {
-			*rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-			return true;
-		}
+		if (!e->tables[e->ntables].name)
+			return qb_err_set(err, QB_ENOMEM, "out of memory");
 		e->tables[e->ntables++].rows = (int64_t)tr->valuedouble;
 	}
-	return true;
+	return QB_OK;
 }
 
 int qb_manifest_lookup(const char *dir, const char *name, struct qb_manifest_entry *e, struct qb_err *err)
@@ -285,15 +280,15 @@ int qb_manifest_lookup(const char *dir, const char *name, struct qb_manifest_ent
 
 		/* What the writer wrote, or the file was damaged or forged: a SHA-256
 		 * cut to fit, or a size cast from -1, would be a wrong answer. */
-		rc = QB_OK;
 		if (!cJSON_IsString(k) || strcmp(k->valuestring, qb_kind_name(kind)) ||
 		    !whole(s, 18446744073709551616.0) ||
-		    (h && (!cJSON_IsString(h) || !sha256_hex(h->valuestring))) ||
-		    !read_tables(cJSON_GetObjectItemCaseSensitive(found, "tables"), e, &rc, err)) {
-			rc = qb_err_set(err, QB_ECORRUPT, "the manifest %s has a damaged entry for '%s'",
-					leaf, name);
-			goto out;
-		}
+		    (h && (!cJSON_IsString(h) || !sha256_hex(h->valuestring))))
+			rc = QB_ECORRUPT;
+		else
+			rc = read_tables(cJSON_GetObjectItemCaseSensitive(found, "tables"), e, err);
+		if (rc == QB_ECORRUPT)
+			qb_err_set(err, QB_ECORRUPT, "the manifest %s has a damaged entry for '%s'",
+				   leaf, name);
 		if (rc)
 			goto out;
 		snprintf(e->name, sizeof(e->name), "%s", name);
