@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/run.sh [SECONDS] [NAME...] - run each libFuzzer target built by `make fuzz`
 # (build-fuzz/fuzz/fuzz_NAME) for SECONDS (default 60), starting from its seed
-# corpus fuzz/corpus/NAME, copied so that the repository's seeds stay as they
+# corpus fuzz/corpus/NAME (and, for the dump-script targets,
+# tests/fixtures/sample.sql), copied so that the repository's seeds stay as they
 # are.  A crash leaves its input in build-fuzz/fuzz/crash-NAME-*; the script
 # then exits 1.  Not a test: CI runs the regression cases in tests/unit.
 set -euo pipefail
@@ -23,6 +24,8 @@ for n in "${names[@]}"; do
 	[ -x "$bin" ] || { echo "fuzz/run.sh: $bin not built: run make fuzz" >&2; exit 2; }
 	mkdir -p "$work/$n"
 	[ -d "$root/fuzz/corpus/$n" ] && cp -r "$root/fuzz/corpus/$n/." "$work/$n/"
+	# The dump-script targets also start from the sandbox's sample dump, as it is.
+	case $n in sqlscan | sqlscan_script) cp "$root/tests/fixtures/sample.sql" "$work/$n/" ;; esac
 	echo "== $n: $secs s" >&2
 	if ! (cd "$work" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$out/crash-$n-" -print_final_stats=1 "$work/$n" 2>"$work/$n.log"); then
