@@ -49,7 +49,15 @@ echo "bucket: $objects objects, $((seedbytes / 1048576)) MB" >&2
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
-timed() { local out=$1; shift; local t0 t1; t0=$(now); "$@"; t1=$(now); calc "$t1 - $t0" >> "$out"; echo >> "$out"; }
+# A sync before each timed run, off the clock: aws and rclone leave their files for
+# the kernel to write later, and that writing must not run on the next tool's clock
+# (qbackup's own syncfs would also wait for it).  Each tool still pays for what it
+# writes itself: qbackup syncs its snapshot before naming it, aws and rclone do not.
+timed() {
+	local out=$1; shift; local t0 t1
+	sync
+	t0=$(now); "$@"; t1=$(now); calc "$t1 - $t0" >> "$out"; echo >> "$out"
+}
 
 run_qbackup() {
 	BACKUP_DIR=$work/q MINIO_ENDPOINT=$ep MINIO_ACCESS_KEY=$AWS_ACCESS_KEY_ID \
