@@ -43,6 +43,7 @@ struct qb_alert {
 	const char *host;       /* NULL: this machine's name */
 	const char *what;       /* what went wrong, for the subject: "backup failed (db)" */
 	const char *step;       /* the failing step(s), or NULL */
+	const char *step_label; /* the name of step's line in the body; NULL: "Step" */
 	const char *error;      /* the error message, or NULL */
 	const char *log_tail;   /* the run's last log lines, or NULL; only the last 40 are sent */
 };

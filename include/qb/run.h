@@ -74,6 +74,9 @@ char *qb_run_json(const struct qb_run_result *res);
  * with error and the log's last lines.  A failure to send is logged, not returned:
  * the caller's own failure is the one to report. */
 void qb_run_alert(const struct qb_config *cfg, const char *what, const char *steps, const char *error);
+/* The same, with the line that names what failed labelled label ("Step" above). */
+void qb_run_alert_as(const struct qb_config *cfg, const char *what, const char *label,
+		     const char *failed, const char *error);
 
 /* BACKUP_DIR from the configuration (default /opt/backups/moncabinet). */
 const char *qb_backup_dir(const struct qb_config *cfg);

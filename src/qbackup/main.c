@@ -250,7 +250,7 @@ static int cmd_verify(struct cli *c, struct args *a, int argc, char **argv)
 	 * report: the next verify will look.  Any other lock error is one. */
 	if ((worst = cli_lock_reader(c, "verify", "run qbackup verify again", &lock, &err))) {
 		if (worst != EXIT_LOCKED && a->notify)
-			qb_run_alert(c->cfg, "verify failed", "lock", err.msg);
+			qb_run_alert_as(c->cfg, "verify failed", "Failed", "lock", err.msg);
 		return worst;
 	}
 	/* The alert's error text holds a few KiB: more would be cut anyway. */
@@ -314,8 +314,8 @@ out:
 	/* A weekly `verify --restore-test --notify` is how a backup that would not
 	 * restore comes to light before the night it is needed. */
 	if (worst != EXIT_OK && a->notify)
-		qb_run_alert(c->cfg, a->restore_test ? "verify or restore test failed" : "verify failed",
-			     f.names.data, f.text.data);
+		qb_run_alert_as(c->cfg, a->restore_test ? "verify or restore test failed" : "verify failed",
+				"Failed", f.names.data, f.text.data);
 	qb_buf_release(&f.names);
 	qb_buf_release(&f.text);
 	return worst;

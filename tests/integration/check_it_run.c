@@ -727,6 +727,8 @@ START_TEST(verify_notify_alerts_on_failure)
 	text = cJSON_GetObjectItem(body, "textContent")->valuestring;
 	ck_assert_msg(strstr(subject, "verify or restore test failed"), "subject: %s", subject);
 	ck_assert_msg(strstr(text, name), "the body names the backup: %s", text);
+	ck_assert_msg(strstr(text, "\nFailed: ") && !strstr(text, "\nStep: "),
+		      "a backup is no step of a run: %s", text);
 	ck_assert_msg(!strstr(text, "xkeysib-test-secret"), "no key in the body: %s", text);
 	cJSON_Delete(body);
 	cJSON_Delete(req);

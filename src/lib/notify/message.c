@@ -113,7 +113,8 @@ static int compose(const struct qb_alert *a, const char *host_raw, struct qb_buf
 	if (!rc)
 		rc = qb_buf_printf(text, err, "qbackup on %s: %s\n\n", host, what);
 	if (!rc && step[0])
-		rc = qb_buf_printf(text, err, "Step: %s\n", step);
+		rc = qb_buf_printf(text, err, "%s: %s\n", a->step_label ? a->step_label : "Step",
+				   step);
 	if (!rc && error[0])
 		rc = qb_buf_printf(text, err, "Error: %s\n", error);
 	if (!rc && a->log_tail && a->log_tail[0])

@@ -156,18 +156,25 @@ static int disk_precheck(const char *dir, unsigned types, struct qb_err *err)
 	return QB_OK;
 }
 
-void qb_run_alert(const struct qb_config *cfg, const char *what, const char *steps, const char *error)
+void qb_run_alert_as(const struct qb_config *cfg, const char *what, const char *label,
+		     const char *failed, const char *error)
 {
 	struct qb_notify_cfg nc;
 	struct qb_err e = { 0 };
 	char *tail = qb_log_tail();
-	struct qb_alert a = { .what = what, .step = steps, .error = error, .log_tail = tail };
+	struct qb_alert a = { .what = what, .step = failed, .step_label = label, .error = error,
+			      .log_tail = tail };
 
 	if (qb_notify_cfg_load(&nc, cfg, &e) || qb_notify_alert(&nc, &a, &e))
 		qb_log(QB_LOG_ERROR, "alert email not sent: %s", e.msg);
 	else
 		qb_log(QB_LOG_INFO, "alert email sent: %s", what);
 	free(tail);
+}
+
+void qb_run_alert(const struct qb_config *cfg, const char *what, const char *steps, const char *error)
+{
+	qb_run_alert_as(cfg, what, "Step", steps, error);
 }
 
 /* A run refused by the lock stays quiet: the holder is backing up too.  Unless it has
