@@ -1487,6 +1487,44 @@ START_TEST(settings_errors)
 }
 END_TEST
 
+/* A server that suddenly lists nothing (a wrong endpoint or key, a wiped store) must
+ * not record empty snapshots that would rotate the real ones away. */
+START_TEST(mirror_refuses_empty_after_full)
+{
+	struct qb_s3 *s3 = client(moto());
+	char *dir = tu_tmpdir();
+	struct qb_config *cfg = config(moto(), dir, "it-empty");
+	struct qb_minio_stats st;
+	struct qb_err err = { 0 };
+
+	make_bucket(s3, "it-empty");
+	seed_bulk(s3, dir, "it-empty", "doc", 3, 10);
+	ck_assert_int_eq(qb_minio_backup(cfg, dir, "20240808_080801", NULL, &st, &err), QB_OK);
+	empty_bucket(s3, "it-empty");
+	ck_assert_int_eq(qb_minio_backup(cfg, dir, "20240808_080802", NULL, &st, &err), QB_EREMOTE);
+	ck_assert_msg(strstr(err.msg, "minio_20240808_080801 holds 3") &&
+		      strstr(err.msg, "MINIO_ALLOW_EMPTY"), "%s", err.msg);
+	ck_assert_int_eq(count_entries(dir, "minio_"), 1);
+	ck_assert_int_eq(count_entries(dir, ".qb-tmp"), 0);
+	/* Deleted on purpose: the setting keeps the empty snapshot; after it, an
+	 * empty server is what the previous snapshot says too. */
+	qb_config_set(cfg, "MINIO_ALLOW_EMPTY", "true", true);
+	ck_assert_int_eq(qb_minio_backup(cfg, dir, "20240808_080803", NULL, &st, &err), QB_OK);
+	ck_assert_uint_eq(st.objects, 0);
+	qb_config_set(cfg, "MINIO_ALLOW_EMPTY", "false", true);
+	ck_assert_int_eq(qb_minio_backup(cfg, dir, "20240808_080804", NULL, &st, &err), QB_OK);
+	ck_assert_int_eq(count_entries(dir, "minio_"), 3);
+	/* A bucket list of nothing but commas is no "every bucket". */
+	qb_config_set(cfg, "MINIO_BUCKETS", " , ", true);
+	ck_assert_int_eq(qb_minio_backup(cfg, dir, "20240808_080805", NULL, &st, &err), QB_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "MINIO_BUCKETS names no bucket"));
+	qb_config_free(cfg);
+	qb_s3_free(s3);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* Declared with extern so that the runner's generator sees one definition. */
 extern Suite *suite_it_minio(void);
 
@@ -1510,6 +1548,7 @@ Suite *suite_it_minio(void)
 	tcase_add_test(tc, mirror_refuses_shrunk_object);
 	tcase_add_test(tc, restore_refuses_symlinked_folder);
 	tcase_add_test(tc, settings_errors);
+	tcase_add_test(tc, mirror_refuses_empty_after_full);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -523,6 +523,33 @@ static int open_previous(struct mirror *m, const char *backup_dir, const char *n
 	return QB_OK;
 }
 
+/* A server that lists no object, where the previous snapshot has some, is far more
+ * likely a wrong endpoint, bucket list or key, or a wiped store, than documents
+ * all deleted on purpose.  Recorded, such snapshots would each night push a
+ * real one out of BACKUP_KEEP: the run fails instead, and rotation waits. */
+static int refuse_empty(const struct qb_config *cfg, const char *backup_dir, const char *name,
+			struct qb_err *err)
+{
+	char *prev = NULL;
+	uint64_t objects = 0, bytes = 0;
+	struct qb_err e2 = { 0 };
+	bool allow = false;
+	int rc = qb_config_get_bool(cfg, "MINIO_ALLOW_EMPTY", false, &allow, err);
+
+	if (rc || allow || (rc = mx_find_previous(backup_dir, name, &prev, err)) || !prev)
+		return rc;
+	if (!qb_minio_snapshot_info(prev, &objects, &bytes, &e2) && objects > 0) {
+		const char *base = strrchr(prev, '/');
+		rc = qb_err_set(err, QB_EREMOTE, "the server lists no object, where the previous "
+				"snapshot %s holds %llu: no empty snapshot is kept (check MINIO_ENDPOINT, "
+				"MINIO_BUCKETS and the access key's rights; if the documents were "
+				"deleted on purpose, MINIO_ALLOW_EMPTY=true keeps it)",
+				base ? base + 1 : prev, (unsigned long long)objects);
+	}
+	free(prev);
+	return rc;
+}
+
 static int publish(struct mirror *m, const char *backup_dir, const char *final,
 		   struct qb_err *err)
 {
@@ -611,6 +638,8 @@ int qb_minio_backup(const struct qb_config *cfg, const char *backup_dir, const c
 	for (unsigned i = 0; i < nb && !rc; i++)
 		rc = do_bucket(&m, buckets[i], err);
 	mx_tree_end_bucket(&m.tree);
+	if (!rc && st->objects == 0)
+		rc = refuse_empty(cfg, backup_dir, name, err);
 	if (!rc)
 		rc = write_index(&m, err);
 	if (!rc && unlinkat(m.root_fd, SPOOL_NAME, 0) < 0)

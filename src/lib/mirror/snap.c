@@ -124,6 +124,9 @@ int mx_buckets(const struct qb_config *cfg, struct qb_s3 *s3, char ***names, uns
 		}
 		l.n = o;
 	}
+	if (!rc && conf && l.n == 0)
+		rc = qb_err_set(err, QB_ECONFIG, "MINIO_BUCKETS names no bucket (leave it empty for "
+				"every bucket the access key can list)");
 	for (unsigned i = 0; i < l.n && !rc; i++)
 		if (!mx_bucket_name_ok(l.v[i]))
 			rc = qb_err_set(err, QB_ECONFIG, "'%s' is not a valid bucket name", l.v[i]);
