@@ -226,7 +226,7 @@ static int latest(struct cli *c, struct args *a)
 	struct qb_catalog *cat = NULL;
 	struct qb_err err = { 0 };
 	const struct qb_backup *db, *mn;
-	char q[768], dpart[320], mpart[320];
+	char q[768], dpart[320], mpart[320], *dbp = NULL, *mnp = NULL;
 	int rdb = EXIT_OK, rmn = EXIT_OK;
 
 	/* Names only: an emergency restore does not wait for fourteen snapshots to be sized. */
@@ -248,10 +248,18 @@ static int latest(struct cli *c, struct args *a)
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);
 	}
-	if (db)
-		rdb = restore_db(c, a, db->name, true);
-	if (mn)
-		rmn = restore_minio(c, a, mn->name, true);
+	/* Whole paths: a bare name is looked up in the current folder first, and a
+	 * copy of the same name there is not the backup the question named. */
+	if (db && !(dbp = qb_path_join(qb_backup_dir(c->cfg), db->name)))
+		rdb = EXIT_FAILED;
+	else if (db)
+		rdb = restore_db(c, a, dbp, true);
+	if (mn && !(mnp = qb_path_join(qb_backup_dir(c->cfg), mn->name)))
+		rmn = EXIT_FAILED;
+	else if (mn)
+		rmn = restore_minio(c, a, mnp, true);
+	free(dbp);
+	free(mnp);
 	if (!mn && !qb_minio_configured(c->cfg))
 		qb_log(QB_LOG_WARN, "documents not restored: MINIO_ENDPOINT is not set");
 	if (rdb || rmn) {

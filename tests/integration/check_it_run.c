@@ -985,10 +985,19 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 	ck_assert_str_eq(out, "PDF-1");
 	free(out);
 
-	/* --terminate-connections and --delete, answered by --yes: all of it. */
+	/* --terminate-connections and --delete, answered by --yes: all of it.  Run from a
+	 * folder that holds a copy of the snapshot's name with one other file: the
+	 * snapshot restored is the one in BACKUP_DIR, and the copy deletes nothing. */
+	ck_assert_int_eq(tu_sh(NULL, "d=$(mktemp -d /tmp/qb-decoy.XXXXXX) && s=$(basename '%s'/minio_*) && "
+			       "mkdir -p \"$d/$s/%s\" && echo decoy > \"$d/$s/%s/decoy.pdf\" && echo \"$d\" > '%s/decoy'",
+			       e->backups, e->bucket, e->bucket, e->dir), 0);
 	hold_connection("qb_latest");
-	rc = qr(&out, e, "--latest --delete --terminate-connections --yes");
+	rc = tu_sh(&out, "cd \"$(cat '%s/decoy')\" && env -u DATABASE_URL %s/qrestore --config '%s' --latest --delete "
+		   "--terminate-connections --yes </dev/null", e->dir, tu_env("QB_BUILD"), e->conf);
 	release_connection("qb_latest");
+	ck_assert_int_eq(tu_sh(NULL, "rm -rf \"$(cat '%s/decoy')\"", e->dir), 0);
+	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "'%s/%s/decoy.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
 	ck_assert_msg(rc == 0 && strstr(out, "qb_latest_before_") && strstr(out, "1 deleted") &&
 		      !strstr(out, "NOT restored"), "--latest --delete --terminate-connections (%d): %s", rc, out);
 	free(out);
@@ -997,6 +1006,10 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 	free(out);
 	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
 			       "'%s/%s/client3/new.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_eq(tu_sh(&out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "'%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_str_eq(out, "PDF-1");
+	free(out);
 	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'qb_latest_before_%';",
 				 &out), 0);
 	out[strcspn(out, "\n")] = '\0';
