@@ -133,7 +133,12 @@ static int busy(const char *dir, struct qb_lock_info *info, struct qb_err *err)
 	return qb_err_set(err, QB_ELOCKED, "%s in '%s'", msg, dir);
 }
 
-/* Take the flock; QB_ELOCKED when a live run holds it. */
+/*
+ * Take the flock; QB_ELOCKED when a run holds it.  A live pid in the file does
+ * not settle it at once: where /proc/locks cannot tell, a peek (qb_lock_holder)
+ * takes a shared lock for an instant when a dead run's pid has come back as
+ * another process.  A run holds the lock for minutes; a peek, microseconds.
+ */
 static int take(int fd, const char *dir, struct qb_err *err)
 {
 	struct qb_lock_info info = { 0 };
@@ -146,8 +151,6 @@ static int take(int fd, const char *dir, struct qb_err *err)
 		if (errno != EWOULDBLOCK)
 			return qb_err_sys(err, QB_EIO, errno, "unable to lock '%s'", dir);
 		read_info(fd, &info);
-		if (live(&info))
-			return busy(dir, &info, err);
 		nap();
 	}
 	return busy(dir, &info, err);
