@@ -1102,6 +1102,50 @@ START_TEST(test_stop_waits_for_job)
 }
 END_TEST
 
+/* A POST whose body is still arriving when SIGTERM comes: answered 503, and no
+ * backup starts on the way out (it used to get its 202 and hold the stop up). */
+START_TEST(test_post_during_stop_refused)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct srv s;
+	char head[512], buf[4096];
+	size_t got = 0;
+	int fd, st, n;
+
+	make_db();
+	srv_start(&s, TOKEN, DB);
+	a.sin_port = htons((uint16_t)s.port);
+	n = snprintf(head, sizeof(head), "POST /backup?async=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+		     "Content-Length: 13\r\nConnection: close\r\n\r\n{\"type\":", TOKEN);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+	nap_ms(200);
+	ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
+	nap_ms(300);
+	ck_assert_int_eq(send(fd, "\"db\"}", 5, MSG_NOSIGNAL), 5);
+	for (double t0 = now_s(); now_s() - t0 < 10 && got + 1 < sizeof(buf);) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+		if (poll(&pf, 1, 200) <= 0)
+			continue;
+		if ((k = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) <= 0)
+			break;
+		got += (size_t)k;
+	}
+	buf[got] = '\0';
+	close(fd);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 503", 12) && strstr(buf, "stopping") &&
+		      strstr(buf, "application/json"), "answer: %s", buf);
+	st = wait_exit(s.pid, 30);
+	ck_assert_int_eq(count_prefix(&s, "db_"), 0);
+	ck_assert_int_eq(count_prefix(&s, ".qb-tmp"), 0);
+	srv_finish(&s, st);
+}
+END_TEST
+
 /* ------------------------------------------------------------- the fuzzer */
 
 static uint64_t rnd(uint64_t *x)
@@ -1416,6 +1460,7 @@ Suite *suite_it_server(void)
 	tcase_add_test(tc, test_one_run_at_a_time);
 	tcase_add_test(tc, test_long_sync_post);
 	tcase_add_test(tc, test_stop_waits_for_job);
+	tcase_add_test(tc, test_post_during_stop_refused);
 	tcase_add_test(tc, test_fuzz);
 	tcase_add_test(tc, test_slow_clients);
 	tcase_add_test(tc, test_listen_rules);

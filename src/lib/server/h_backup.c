@@ -111,6 +111,8 @@ enum MHD_Result srv_h_backup(struct qb_server *s, struct MHD_Connection *c, stru
 			   &info, &err);
 	if (rc == QB_ELOCKED)
 		return srv_send_busy(c, r, &info);
+	if (rc == QB_ECANCELLED)
+		return srv_send_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", err.msg);
 	if (rc)
 		return srv_send_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
 	if (q.async)

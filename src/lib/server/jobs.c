@@ -140,6 +140,10 @@ int srv_job_start(struct srv_jobs *j, unsigned types, const char *type, bool exp
 	int e;
 
 	pthread_mutex_lock(&j->mu);
+	if (j->closing) {
+		pthread_mutex_unlock(&j->mu);
+		return qb_err_set(err, QB_ECANCELLED, "the server is stopping: no backup is started");
+	}
 	if (j->job.state == SRV_JOB_RUNNING) {
 		running_info(j, running);
 		pthread_mutex_unlock(&j->mu);
@@ -212,9 +216,10 @@ bool srv_job_running(struct srv_jobs *j, struct qb_lock_info *info)
 	return running;
 }
 
-void srv_jobs_wait_idle(struct srv_jobs *j)
+void srv_jobs_close(struct srv_jobs *j)
 {
 	pthread_mutex_lock(&j->mu);
+	j->closing = true;
 	while (j->job.state == SRV_JOB_RUNNING)
 		pthread_cond_wait(&j->cv, &j->mu);
 	pthread_mutex_unlock(&j->mu);
@@ -254,7 +259,7 @@ out:
 
 void srv_jobs_release(struct srv_jobs *j)
 {
-	srv_jobs_wait_idle(j);
+	srv_jobs_close(j);
 	pthread_mutex_lock(&j->mu);
 	if (j->thread_live)
 		pthread_join(j->thread, NULL);

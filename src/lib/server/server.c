@@ -141,7 +141,8 @@ void qb_server_stop(struct qb_server *s)
 	fd = MHD_quiesce_daemon(s->mhd);
 	if (srv_job_running(&s->jobs, NULL))
 		qb_log(QB_LOG_INFO, "stopping: waiting for the running backup to finish");
-	srv_jobs_wait_idle(&s->jobs);
+	/* A request already past the door must not start a backup now. */
+	srv_jobs_close(&s->jobs);
 	for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < DRAIN_MS; waited += 10)
 		nanosleep(&nap, NULL);
 	MHD_stop_daemon(s->mhd);

@@ -64,6 +64,7 @@ struct srv_jobs {
 	const struct qb_config *cfg;
 	bool notify;
 	bool thread_live;            /* `thread` is to be joined */
+	bool closing;                /* the server is stopping: no new job */
 	pthread_t thread;
 	struct srv_job job;          /* the running one, or the last */
 	unsigned long seq;
@@ -149,7 +150,8 @@ cJSON *srv_date(time_t t);
 int srv_jobs_init(struct srv_jobs *j, const struct qb_config *cfg, bool notify);
 /* Waits for a running job. */
 void srv_jobs_release(struct srv_jobs *j);
-/* Start a job in its own thread.  QB_ELOCKED (and *running filled) when one runs.
+/* Start a job in its own thread.  QB_ELOCKED (and *running filled) when one runs;
+ * QB_ECANCELLED once srv_jobs_close has been called.
  * w: a synchronous caller's slot, then given to srv_job_wait. */
 int srv_job_start(struct srv_jobs *j, unsigned types, const char *type, bool explicit_type,
 		  struct srv_waiter *w, char id[SRV_JOB_ID_MAX], struct qb_lock_info *running,
@@ -157,8 +159,8 @@ int srv_job_start(struct srv_jobs *j, unsigned types, const char *type, bool exp
 void srv_job_wait(struct srv_jobs *j, struct srv_waiter *w);
 /* Is a job running?  Fills *info (pid, type, start) when it is and info is not NULL. */
 bool srv_job_running(struct srv_jobs *j, struct qb_lock_info *info);
-/* Block until no job runs. */
-void srv_jobs_wait_idle(struct srv_jobs *j);
+/* No job starts from now on (the server is stopping); then block until none runs. */
+void srv_jobs_close(struct srv_jobs *j);
 /* The /backup/status document; NULL before the first job (or on no memory: *oom). */
 cJSON *srv_job_status(struct srv_jobs *j, bool *oom);
 
