@@ -1039,6 +1039,22 @@ START_TEST(restore_round_trip)
 	keylist_free(&after);
 	after = list(s3, "it-rt");
 	ck_assert_uint_eq(after.n, before.n);
+	/* A damaged large file is refused before any part goes up: no Content-MD5
+	 * covers an upload in parts, the index's MD5 is checked first. */
+	free(p);
+	ck_assert_int_ge(asprintf(&p, "%s/it-rt/huge.pdf", sd), 0);
+	big[5 * MIB] ^= 1;
+	unlink(p);
+	ck_assert_int_eq(tu_write_file(p, big, 12 * MIB), 0);
+	ck_assert_int_eq(qb_s3_delete_object(s3, "it-rt", "huge.pdf", &err), QB_OK);
+	ck_assert_int_ne(qb_minio_restore(cfg, sd, false, NULL, &st, &err), QB_OK);
+	ck_assert_msg(strstr(err.msg, "huge.pdf") && strstr(err.msg, "does not match"), "%s", err.msg);
+	ck_assert_int_eq(qb_s3_head_object(s3, "it-rt", "huge.pdf", &res, &err), QB_ENOTFOUND);
+	big[5 * MIB] ^= 1;
+	unlink(p);
+	ck_assert_int_eq(tu_write_file(p, big, 12 * MIB), 0);
+	ck_assert_int_eq(qb_minio_restore(cfg, sd, false, NULL, &st, &err), QB_OK);
+	ck_assert_uint_eq(st.uploaded, 1);
 	/* A damaged snapshot file is refused (Content-MD5 from the index). */
 	free(p);
 	ck_assert_int_ge(asprintf(&p, "%s/it-rt/files/0010.txt", sd), 0);

@@ -228,6 +228,24 @@ static int file_md5(struct rest *r, const struct local *l, char *hex, struct qb_
 	return rc;
 }
 
+/* The file against the MD5 the index recorded at backup time (none: nothing to check). */
+static int check_md5(struct rest *r, const struct local *l, struct qb_err *err)
+{
+	char md5[QB_HASH_HEX_MAX];
+	int rc;
+
+	if (!l->md5[0])
+		return QB_OK;
+	if ((rc = file_md5(r, l, md5, err)))
+		return rc;
+	if (strcasecmp(md5, l->md5))
+		return qb_err_set(err, QB_ECORRUPT, "'%s' of the snapshot does not match the MD5 "
+				  "its index recorded: it changed on disk since the backup, and "
+				  "object '%s' in bucket '%s' is not restored from it", l->path,
+				  l->key, r->bucket);
+	return QB_OK;
+}
+
 /* Same size and the same MD5 (from the index, or computed) as the server's object. */
 static int identical(struct rest *r, const struct local *l, const struct qb_s3_object *o,
 		     bool *same, struct qb_err *err)
@@ -387,8 +405,14 @@ static int upload(struct rest *r, const struct local *l, struct qb_err *err)
 
 	if ((rc = open_local(r, l, &fd, err)))
 		return rc;
-	if (l->size > qb_s3_conf_of(r->s3)->part_size)
+	if (l->size > qb_s3_conf_of(r->s3)->part_size) {
+		/* No Content-MD5 covers a whole upload in parts: check the file first. */
+		if ((rc = check_md5(r, l, err))) {
+			close(fd);
+			return rc;
+		}
 		return upload_multipart(r, l, fd, err);
+	}
 	u = calloc(1, sizeof(*u));
 	if (!u || !(u->key = qb_strdup(l->key))) {
 		free(u);
