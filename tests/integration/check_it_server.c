@@ -1440,6 +1440,44 @@ START_TEST(test_listen_rules)
 		ck_assert_ptr_nonnull(strstr(text, "no token set"));
 		free(text);
 	}
+	/* ...but only to requests addressed to a loopback name: not to a page whose own
+	 * name resolves to 127.0.0.1 (DNS rebinding), nor to a page posting from a browser. */
+	{
+		/* hport, oport: the server's port follows the host, the origin. */
+		static const struct {
+			const char *host; bool hport; const char *origin; bool oport; const char *req; int code;
+		} cases[] = {
+			{ "127.0.0.1", true, NULL, false, "GET /health", 200 },
+			{ "localhost", false, NULL, false, "GET /backups", 200 },
+			{ "[::1]", true, NULL, false, "GET /backups", 200 },
+			{ "127.0.0.1", true, "http://localhost", true, "GET /backups", 200 },
+			{ "evil.example", true, NULL, false, "GET /backups", 403 },
+			{ "127.0.0.1.evil.example", false, NULL, false, "GET /health", 403 },
+			{ "evil.example", true, NULL, false, "DELETE /backups?file=db_20260101_030000.sql.gz", 403 },
+			{ "127.0.0.1", true, "http://evil.example", false, "POST /backup?async=1", 403 },
+			{ "127.0.0.1", true, "null", false, "POST /backup?async=1", 403 },
+		};
+		char req[512], host[128], origin[128], body[4096];
+		fake_backup(&open, "db_20260101_030000.sql.gz");
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			int n, code;
+			snprintf(host, sizeof(host), cases[i].hport ? "%s:%d" : "%s", cases[i].host, open.port);
+			snprintf(origin, sizeof(origin), cases[i].oport ? "%s:%d" : "%s",
+				 cases[i].origin ? cases[i].origin : "", open.port);
+			n = snprintf(req, sizeof(req), "%s HTTP/1.1\r\nHost: %s\r\n%s%s%sContent-Length: %d"
+				     "\r\nConnection: close\r\n\r\n%s", cases[i].req, host,
+				     cases[i].origin ? "Origin: " : "", origin, cases[i].origin ? "\r\n" : "",
+				     cases[i].req[0] == 'P' ? 2 : 0, cases[i].req[0] == 'P' ? "{}" : "");
+			code = raw(open.port, req, (size_t)n, false, 3000, body, sizeof(body));
+			ck_assert_msg(code == cases[i].code, "%s, Host %s, Origin %s: %d\n%s", cases[i].req, host,
+				      origin, code, body);
+			if (code == 403)
+				ck_assert_msg(strstr(body, "loopback name") && strstr(body, "application/json"),
+					      "%s", body);
+		}
+		ck_assert(exists(&open, "db_20260101_030000.sql.gz"));
+		ck_assert_int_eq(count_prefix(&open, ".qb-tmp"), 0);
+	}
 	srv_stop(&open);
 }
 END_TEST

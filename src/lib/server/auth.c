@@ -6,8 +6,14 @@
  * whatever the bytes and whatever the lengths, so a client cannot learn
  * the token (or its length) a byte at a time.  Only the MAC of the token is
  * kept after start.
+ *
+ * Without a token the server listens on loopback only, and answers only
+ * requests addressed to a loopback name: a web page whose name is made to
+ * resolve to 127.0.0.1 (DNS rebinding) sends its own name as Host, and a
+ * page that posts to 127.0.0.1 from a browser sends its Origin.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -39,6 +45,63 @@ int srv_auth_init(struct qb_server *s, const char *token, struct qb_err *err)
 		qb_log(QB_LOG_WARN, "BACKUP_SERVER_TOKEN is short (%zu characters): use at "
 		       "least 32 random characters", n);
 	return QB_OK;
+}
+
+/* "localhost", a 127/8 address or ::1, with an optional port ([::1]:9999). */
+static bool loopback_name(const char *v, size_t n)
+{
+	char host[64];
+	size_t h = 0;
+
+	if (n && v[0] == '[') {
+		const char *end = memchr(v, ']', n);
+		if (!end || end - v - 1 >= (ptrdiff_t)sizeof(host))
+			return false;
+		h = (size_t)(end - v - 1);
+		memcpy(host, v + 1, h);
+		if ((size_t)(end - v + 1) < n && end[1] != ':')
+			return false;
+	} else {
+		while (h < n && v[h] != ':' && h + 1 < sizeof(host)) {
+			host[h] = v[h];
+			h++;
+		}
+		if (h < n && v[h] != ':')
+			return false;
+	}
+	host[h] = '\0';
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "::1"))
+		return true;
+	if (strncmp(host, "127.", 4))
+		return false;
+	for (size_t i = 4; host[i]; i++)
+		if (!strchr("0123456789.", host[i]))
+			return false;
+	return true;
+}
+
+bool srv_loopback_ok(const struct qb_server *s, struct MHD_Connection *c)
+{
+	const char *v = NULL, *scheme;
+	size_t n = 0;
+
+	if (s->auth)
+		return true;
+	/* No Host at all (HTTP/1.0) is no browser: browsers always send it. */
+	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST,
+					  strlen(MHD_HTTP_HEADER_HOST), &v, &n) == MHD_YES && v &&
+	    !loopback_name(v, n))
+		return false;
+	v = NULL;
+	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN,
+					  strlen(MHD_HTTP_HEADER_ORIGIN), &v, &n) != MHD_YES || !v)
+		return true;
+	scheme = memchr(v, ':', n);
+	if (!scheme || (size_t)(scheme - v) + 3 > n || strncmp(scheme, "://", 3))
+		return false;   /* "null" (a sandboxed page, a file) and anything odd */
+	n -= (size_t)(scheme + 3 - v);
+	v = scheme + 3;
+	return loopback_name(v, n);
 }
 
 bool srv_auth_ok(const struct qb_server *s, struct MHD_Connection *c)

@@ -79,6 +79,10 @@ static enum MHD_Result first_look(struct qb_server *s, struct MHD_Connection *c,
 		if (!strcmp(routes[i].method, method))
 			r->route = &routes[i];
 	}
+	if (!srv_loopback_ok(s, c))
+		return srv_send_error(c, r, MHD_HTTP_FORBIDDEN, "without BACKUP_SERVER_TOKEN, only "
+				      "requests addressed to a loopback name (127.0.0.1, [::1], "
+				      "localhost) are answered");
 	if (!known)
 		return srv_send_error(c, r, MHD_HTTP_NOT_FOUND, "no such endpoint");
 	if (!r->route)

@@ -133,6 +133,8 @@ bool srv_body_feed(struct srv_req *r, const char *data, size_t n);
 /* auth.c */
 int srv_auth_init(struct qb_server *s, const char *token, struct qb_err *err);
 bool srv_auth_ok(const struct qb_server *s, struct MHD_Connection *c);
+/* With a token: true.  Without: whether Host and Origin (when sent) name loopback. */
+bool srv_loopback_ok(const struct qb_server *s, struct MHD_Connection *c);
 
 /* respond.c: each queues the answer, records its status in r, and frees what it is given. */
 enum MHD_Result srv_send(struct MHD_Connection *c, struct srv_req *r, unsigned status,
