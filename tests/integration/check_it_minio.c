@@ -1020,6 +1020,19 @@ START_TEST(restore_round_trip)
 	ck_assert_ptr_nonnull(strchr(res.etag, '-'));     /* went up in parts */
 	ck_assert_str_eq(res.content_type, "application/pdf");
 
+	/* A bucket's folder, or one deeper, is not a snapshot: refused before the server
+	 * is asked anything (its folders would have been taken for buckets). */
+	free(p);
+	ck_assert_int_ge(asprintf(&p, "%s/it-rt", sd), 0);
+	ck_assert_int_eq(qb_minio_restore(cfg, p, true, NULL, &st, &err), QB_EARG);
+	ck_assert_msg(strstr(err.msg, "inside a snapshot (1 level up)"), "%s", err.msg);
+	free(p);
+	ck_assert_int_ge(asprintf(&p, "%s/it-rt/files", sd), 0);
+	ck_assert_int_eq(qb_minio_restore(cfg, p, false, NULL, &st, &err), QB_EARG);
+	ck_assert_msg(strstr(err.msg, "(2 levels up)"), "%s", err.msg);
+	free(p);
+	p = NULL;
+
 	/* Again: all identical, nothing sent. */
 	ck_assert_int_eq(qb_minio_restore(cfg, sd, false, NULL, &st, &err), QB_OK);
 	ck_assert_uint_eq(st.skipped, before.n);

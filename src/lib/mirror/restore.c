@@ -607,6 +607,22 @@ static char *resolve(const struct qb_config *cfg, const char *dir)
 	return NULL;
 }
 
+/* A folder without an index inside a snapshot (minio_X/documents): its folders
+ * would be taken for buckets and its keys cut short.  How many levels up the
+ * snapshot is, or 0. */
+static int inside_snapshot(int root_fd)
+{
+	char up[3 * 16 + sizeof(QB_MINIO_INDEX)];
+
+	for (int level = 1; level <= 16; level++) {
+		memcpy(up + 3 * (level - 1), "../", 3);
+		memcpy(up + 3 * level, QB_MINIO_INDEX, sizeof(QB_MINIO_INDEX));
+		if (faccessat(root_fd, up, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			return level;
+	}
+	return 0;
+}
+
 int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool delete_extra,
 		     const struct qb_progress_cb *progress_cb, struct qb_minio_stats *st,
 		     struct qb_err *err)
@@ -616,7 +632,7 @@ int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool
 	char *dir = NULL, **buckets = NULL;
 	unsigned nb = 0;
 	double t0 = mx_now();
-	int rc;
+	int rc, up;
 
 	memset(st, 0, sizeof(*st));
 	memset(&r, 0, sizeof(r));
@@ -636,6 +652,13 @@ int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool
 		goto out;
 	}
 	rc = mx_reader_open(&r.idx, r.root_fd, QB_MINIO_INDEX, true, err);
+	if (rc == QB_ENOTFOUND && (up = inside_snapshot(r.root_fd)) > 0) {
+		rc = qb_err_set(err, QB_EARG, "'%s' is a folder inside a snapshot (%d level%s up): "
+				"restore the snapshot folder itself, which holds one folder per "
+				"bucket; here each folder would be taken for a bucket", dir, up,
+				up == 1 ? "" : "s");
+		goto out;
+	}
 	if (rc == QB_ENOTFOUND) {
 		qb_err_clear(err);
 		qb_log(QB_LOG_INFO, "'%s' has no index: restoring its files as keys", dir);
