@@ -110,8 +110,8 @@ static int check_order(struct rest *r, char **last, const char *key, const char 
 	if (*last && strcmp(key, *last) <= 0) {
 		if (r->delete_extra)
 			return qb_err_set(err, QB_EFORMAT, "the %s of bucket '%s' is not in key "
-					  "order ('%s' after '%s'): not deleting anything", what,
-					  r->bucket, key, *last);
+					  "order ('%s' after '%s'): stopping, with no further "
+					  "deletion", what, r->bucket, key, *last);
 		qb_log(QB_LOG_DEBUG, "the %s of bucket '%s' is not in key order", what, r->bucket);
 	}
 	if (!(k = qb_strdup(key)))
