@@ -13,7 +13,6 @@
  * page that posts to 127.0.0.1 from a browser sends its Origin.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -47,37 +46,22 @@ int srv_auth_init(struct qb_server *s, const char *token, struct qb_err *err)
 	return QB_OK;
 }
 
-/* "localhost", a 127/8 address or ::1, with an optional port ([::1]:9999). */
+/* A Host, or an Origin's host[:port]: a loopback address or localhost, as
+ * the listen address's own parser and test see it (port 80 when none). */
 static bool loopback_name(const char *v, size_t n)
 {
-	char host[64];
-	size_t h = 0;
+	char text[80];
+	struct srv_addr a;
+	struct qb_err e = { 0 };
+	const char *bracket = n && v[0] == '[' ? memchr(v, ']', n) : NULL;
+	bool port = bracket ? (size_t)(bracket - v) + 1 < n : memchr(v, ':', n) != NULL;
 
-	if (n && v[0] == '[') {
-		const char *end = memchr(v, ']', n);
-		if (!end || end - v - 1 >= (ptrdiff_t)sizeof(host))
-			return false;
-		h = (size_t)(end - v - 1);
-		memcpy(host, v + 1, h);
-		if ((size_t)(end - v + 1) < n && end[1] != ':')
-			return false;
-	} else {
-		while (h < n && v[h] != ':' && h + 1 < sizeof(host)) {
-			host[h] = v[h];
-			h++;
-		}
-		if (h < n && v[h] != ':')
-			return false;
-	}
-	host[h] = '\0';
-	if (!strcasecmp(host, "localhost") || !strcmp(host, "::1"))
-		return true;
-	if (strncmp(host, "127.", 4))
+	if (n + sizeof(":80") > sizeof(text))
 		return false;
-	for (size_t i = 4; host[i]; i++)
-		if (!strchr("0123456789.", host[i]))
-			return false;
-	return true;
+	for (size_t i = 0; i < n; i++)   /* host names ignore case: LocalHost */
+		text[i] = v[i] >= 'A' && v[i] <= 'Z' ? (char)(v[i] - 'A' + 'a') : v[i];
+	memcpy(text + n, port ? "" : ":80", port ? 1 : sizeof(":80"));
+	return srv_listen_parse(text, &a, QB_EARG, &e) == QB_OK && srv_is_loopback(&a);
 }
 
 bool srv_loopback_ok(const struct qb_server *s, struct MHD_Connection *c)
