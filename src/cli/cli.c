@@ -111,7 +111,6 @@ static void warn_unknown(void *ud, const char *key, int line)
 {
 	const struct cli *c = ud;
 	const char *near = qb_config_key_suggest(key);
-
 	const char *file = qb_config_path(c->cfg);
 
 	if (!strncmp(key, "PG", 2) && key[2] >= 'A' && key[2] <= 'Z')

@@ -221,12 +221,25 @@ static int restore_code(struct cli *c, struct args *a)
  * followed by a last line that reads like success, the last line then says what was
  * restored and what was not.
  */
+/* A backup the catalog of BACKUP_DIR named, by its whole path: a bare name is
+ * looked up in the current folder first, and a copy of the same name there is
+ * not the backup the question named. */
+static int restore_listed(struct cli *c, struct args *a, const char *name,
+			  int (*restore)(struct cli *, struct args *, const char *, bool))
+{
+	char *path = qb_path_join(qb_backup_dir(c->cfg), name);
+	int rc = path ? restore(c, a, path, true) : EXIT_FAILED;
+
+	free(path);
+	return rc;
+}
+
 static int latest(struct cli *c, struct args *a)
 {
 	struct qb_catalog *cat = NULL;
 	struct qb_err err = { 0 };
 	const struct qb_backup *db, *mn;
-	char q[768], dpart[320], mpart[320], *dbp = NULL, *mnp = NULL;
+	char q[768], dpart[320], mpart[320];
 	int rdb = EXIT_OK, rmn = EXIT_OK;
 
 	/* Names only: an emergency restore does not wait for fourteen snapshots to be sized. */
@@ -248,18 +261,10 @@ static int latest(struct cli *c, struct args *a)
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);
 	}
-	/* Whole paths: a bare name is looked up in the current folder first, and a
-	 * copy of the same name there is not the backup the question named. */
-	if (db && !(dbp = qb_path_join(qb_backup_dir(c->cfg), db->name)))
-		rdb = EXIT_FAILED;
-	else if (db)
-		rdb = restore_db(c, a, dbp, true);
-	if (mn && !(mnp = qb_path_join(qb_backup_dir(c->cfg), mn->name)))
-		rmn = EXIT_FAILED;
-	else if (mn)
-		rmn = restore_minio(c, a, mnp, true);
-	free(dbp);
-	free(mnp);
+	if (db)
+		rdb = restore_listed(c, a, db->name, restore_db);
+	if (mn)
+		rmn = restore_listed(c, a, mn->name, restore_minio);
 	if (!mn && !qb_minio_configured(c->cfg))
 		qb_log(QB_LOG_WARN, "documents not restored: MINIO_ENDPOINT is not set");
 	if (rdb || rmn) {
