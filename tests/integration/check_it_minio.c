@@ -1030,8 +1030,6 @@ START_TEST(restore_round_trip)
 	ck_assert_int_ge(asprintf(&p, "%s/it-rt/files", sd), 0);
 	ck_assert_int_eq(qb_minio_restore(cfg, p, false, NULL, &st, &err), QB_EARG);
 	ck_assert_msg(strstr(err.msg, "(2 levels up)"), "%s", err.msg);
-	free(p);
-	p = NULL;
 
 	/* Again: all identical, nothing sent. */
 	ck_assert_int_eq(qb_minio_restore(cfg, sd, false, NULL, &st, &err), QB_OK);
