@@ -57,6 +57,10 @@ struct qb_backup {
 					     * each hard-linked inode counted once */
 	uint64_t file_count;                /* minio: regular files, '.qbackup*' excluded */
 	bool has_manifest;                  /* manifest_<stamp>.json exists */
+	/* minio: why the folder could not be walked in full (a folder another user
+	 * owns, say), or "" when it was.  Such a snapshot is still listed, rotated
+	 * and deletable; its size and file_count are then 0, meaning unknown. */
+	char unreadable[256];
 };
 
 struct qb_catalog {
@@ -81,7 +85,9 @@ void qb_backup_make_name(enum qb_kind kind, const char *stamp, char *buf, size_t
 /* Is name "manifest_<stamp>.json"?  Fills stamp (QB_STAMP_LEN + 1) when not NULL. */
 bool qb_manifest_parse_name(const char *name, char *stamp);
 
-/* Read BACKUP_DIR.  QB_ENOTFOUND when the folder does not exist.  Free with qb_catalog_free. */
+/* Read BACKUP_DIR.  QB_ENOTFOUND when the folder does not exist.  Free with
+ * qb_catalog_free.  A minio snapshot that cannot be walked is listed with its
+ * reason in `unreadable` (qb_catalog_warn_unreadable logs each). */
 int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err);
 /* The same, but only the newest minio snapshot is walked for its size and
  * file count (the others say 0): for callers that need names, or the
@@ -91,6 +97,8 @@ void qb_catalog_free(struct qb_catalog *cat);
 /* Borrowed from cat; NULL when absent. */
 const struct qb_backup *qb_catalog_find(const struct qb_catalog *cat, const char *name);
 const struct qb_backup *qb_catalog_latest(const struct qb_catalog *cat, enum qb_kind kind);
+/* Log a warning for each snapshot listed as unreadable; how many there were. */
+size_t qb_catalog_warn_unreadable(const struct qb_catalog *cat);
 
 /* Human size, 1024 base, B KB MB GB TB, at most one decimal, no ".0":
  * "512 B", "2 KB", "15.2 MB".  buf: QB_SIZE_STR_MAX bytes. */

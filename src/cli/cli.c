@@ -194,6 +194,8 @@ int cli_list(struct cli *c, bool json)
 	int rc = qb_catalog_scan(&cat, qb_backup_dir(c->cfg), &err);
 
 	if (!rc)
+		qb_catalog_warn_unreadable(cat);
+	if (!rc)
 		rc = json ? qb_catalog_json(cat, NULL, &text, &err) : qb_catalog_table(cat, NULL, &text, &err);
 	qb_catalog_free(cat);
 	if (rc)

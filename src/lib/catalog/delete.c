@@ -100,6 +100,9 @@ static int remove_minio(const char *dir, const char *path, const char *name, str
 		return rc;
 	}
 	rc = qb_remove_tree(tmp, err);
+	if (rc && rc != QB_ENOMEM)
+		qb_err_prefix(err, "unable to delete '%s' in full, what is left of it is '%s'",
+			      name, tmp);
 	free(tmp);
 	return rc;
 }

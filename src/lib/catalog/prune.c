@@ -94,19 +94,42 @@ static int delete_items(const char *dir, struct qb_prune_result *r, struct qb_er
 	struct qb_backup *plan = r->items;
 	int rc = QB_OK;
 
+	size_t failed = 0;
+	struct qb_err first = { 0 };
+
 	/* Rebuild the result with what really went, so an error leaves it true. */
 	r->items = NULL;
 	r->count = 0;
 	r->bytes = 0;
+	/* One backup that cannot be deleted (a folder another user owns, say) must
+	 * not keep the others: rotation would stop there every night until the disk
+	 * is full.  The rest go; the first error is returned at the end, and the
+	 * others are logged. */
 	for (size_t i = 0; !rc && i < planned; i++) {
+		struct qb_err e = { 0 };
 		bool dropped;
-		rc = cat_delete(dir, plan[i].name, &dropped, err);
-		if (!rc)
+		int one = cat_delete(dir, plan[i].name, &dropped, &e);
+
+		if (one == QB_ENOMEM) {
+			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+		} else if (one) {
+			if (failed++)   /* the first is returned, and the caller reports it */
+				qb_log(QB_LOG_ERROR, "rotation: %s", e.msg);
+			else
+				first = e;
+		} else {
 			rc = add_item(r, &plan[i], err);
-		if (!rc && dropped)
-			rc = add_manifest(r, plan[i].stamp, err);
+			if (!rc && dropped)
+				rc = add_manifest(r, plan[i].stamp, err);
+		}
 	}
 	free(plan);
+	if (!rc && failed) {
+		*err = first;
+		if (failed > 1)
+			qb_err_prefix(err, "%zu backups could not be deleted; the first", failed);
+		rc = err->code;
+	}
 	return rc;
 }
 

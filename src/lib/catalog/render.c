@@ -47,12 +47,21 @@ static void percent(const struct qb_disk *d, char *buf, size_t len)
 		snprintf(buf, len, "%d%%", d->used_percent);
 }
 
+/* A snapshot that could not be walked has no size to show (the type stays a string). */
+static void size_text(const struct qb_backup *b, char *buf, size_t len)
+{
+	if (b->unreadable[0])
+		snprintf(buf, len, "unknown");
+	else
+		qb_format_size(b->size, buf, len);
+}
+
 static cJSON *entry(const struct qb_backup *b)
 {
 	cJSON *o = cJSON_CreateObject();
 	char size[QB_SIZE_STR_MAX];
 
-	qb_format_size(b->size, size, sizeof(size));
+	size_text(b, size, sizeof(size));
 	if (!o || !cJSON_AddStringToObject(o, "name", b->name) ||
 	    !cJSON_AddStringToObject(o, "size", size) ||
 	    !cJSON_AddStringToObject(o, "date", b->date) ||
@@ -124,9 +133,11 @@ static int table_kind(struct qb_buf *b, const struct qb_catalog *cat, int k, str
 		const struct qb_backup *e = &cat->list[k][i];
 		char size[QB_SIZE_STR_MAX];
 
-		qb_format_size(e->size, size, sizeof(size));
+		size_text(e, size, sizeof(size));
 		rc = qb_buf_printf(b, err, "  %-30s %10s  %s", e->name, size, e->date);
-		if (!rc && k == QB_KIND_MINIO)
+		if (!rc && k == QB_KIND_MINIO && e->unreadable[0])
+			rc = qb_buf_printf(b, err, "  (unreadable: %s)", e->unreadable);
+		else if (!rc && k == QB_KIND_MINIO)
 			rc = qb_buf_printf(b, err, "  %" PRIu64 " file%s", e->file_count,
 					   e->file_count == 1 ? "" : "s");
 		if (!rc && !e->has_manifest)

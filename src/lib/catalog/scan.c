@@ -16,6 +16,7 @@
 #include "catalog/catalog_int.h"
 #include "qb/array.h"
 #include "qb/fsutil.h"
+#include "qb/log.h"
 
 struct stamps {
 	char (*v)[QB_STAMP_LEN + 1];
@@ -43,6 +44,20 @@ static void fill_dates(struct qb_backup *b)
 	snprintf(b->date, sizeof(b->date), "%.4s-%.2s-%.2s %.2s:%.2s:%.2s", s, s + 4, s + 6,
 		 s + 9, s + 11, s + 13);
 	b->time = qb_stamp_parse(s, &tm) ? mktime(&tm) : 0;
+}
+
+/* One snapshot that cannot be walked must not stop every listing, run and
+ * rotation: it is kept with its size unknown and the reason.  Out of memory
+ * stops the scan. */
+static int walked(struct qb_backup *b, int rc, struct qb_err *err)
+{
+	if (rc == QB_OK || rc == QB_ENOMEM)
+		return rc;
+	b->size = 0;
+	b->file_count = 0;
+	snprintf(b->unreadable, sizeof(b->unreadable), "%s", err->msg);
+	qb_err_clear(err);
+	return QB_OK;
 }
 
 /* Read one entry of dir; *keep false when it is not a backup. */
@@ -75,6 +90,7 @@ static int read_entry(DIR *d, const char *name, struct qb_backup *b, bool walk, 
 	rc = cat_tree_size(dirfd(d), name, &b->size, &b->file_count, err);
 	if (rc == QB_ENOTFOUND)
 		return QB_OK;
+	rc = walked(b, rc, err);
 	*keep = rc == QB_OK;
 	return rc;
 }
@@ -146,7 +162,7 @@ static int size_newest(DIR *d, struct qb_catalog *cat, struct qb_err *err)
 	while (*n > 0) {
 		int rc = cat_tree_size(dirfd(d), v[0].name, &v[0].size, &v[0].file_count, err);
 		if (rc != QB_ENOTFOUND)
-			return rc;
+			return walked(&v[0], rc, err);
 		memmove(v, v + 1, (*n - 1) * sizeof(*v));
 		(*n)--;
 	}
@@ -249,4 +265,19 @@ const struct qb_backup *qb_catalog_latest(const struct qb_catalog *cat, enum qb_
 	if ((unsigned)kind >= QB_KIND_COUNT || !cat->count[kind])
 		return NULL;
 	return &cat->list[kind][0];
+}
+
+size_t qb_catalog_warn_unreadable(const struct qb_catalog *cat)
+{
+	const struct qb_backup *v = cat->list[QB_KIND_MINIO];
+	size_t n = 0;
+
+	for (size_t i = 0; i < cat->count[QB_KIND_MINIO]; i++) {
+		if (!v[i].unreadable[0])
+			continue;
+		qb_log(QB_LOG_WARN, "%s: size unknown, the snapshot cannot be read in full: %s",
+		       v[i].name, v[i].unreadable);
+		n++;
+	}
+	return n;
 }

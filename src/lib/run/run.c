@@ -139,6 +139,8 @@ static int disk_precheck(const char *dir, unsigned types, struct qb_err *err)
 		return err->code;
 	if (qb_catalog_scan_newest(&cat, dir, err))
 		return err->code;
+	if (types & QB_RUN_MINIO)
+		qb_catalog_warn_unreadable(cat);
 	for (int k = 0; k < QB_KIND_COUNT; k++) {
 		const struct qb_backup *b = qb_catalog_latest(cat, (enum qb_kind)k);
 		/* A minio snapshot mostly hard-links the previous one: count a tenth. */

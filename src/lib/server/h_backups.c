@@ -22,6 +22,8 @@ enum MHD_Result srv_h_list(struct qb_server *s, struct MHD_Connection *c, struct
 	int rc = qb_catalog_scan(&cat, s->dir, &err);
 
 	if (!rc)
+		qb_catalog_warn_unreadable(cat);
+	if (!rc)
 		rc = qb_catalog_json(cat, NULL, &json, &err);
 	qb_catalog_free(cat);
 	if (rc)
