@@ -689,7 +689,8 @@ START_TEST(test_delete_traversal)
 		"db_20260101_030000.sql.gz%00.txt", "", "%20", ".qbackup.lock", ".", "%2e",
 		"manifest_20260101_030000.json", "%252e%252e%252fx", "..%5cx", "backups",
 		"db_20260101_030000.sql.gz/", "db_20260101_030000.sql.gz%2F..%2F..%2Fx",
-		"minio_20260101_030000/../../x", "db_20260101_030000.sql.gz%0a", NULL
+		"minio_20260101_030000/../../x", "db_20260101_030000.sql.gz%0a", "%ff%fe",
+		"%1b%5b2J", NULL
 	};
 	struct srv s;
 	struct resp r;
@@ -708,6 +709,12 @@ START_TEST(test_delete_traversal)
 			      bad[i], r.code, r.body);
 		resp_free(&r);
 	}
+	/* The refused name comes back inside the JSON as text, never as raw bytes
+	 * (not UTF-8, or a terminal's escape sequence). */
+	ck_assert_int_eq(http(&s, "DELETE", "/backups?file=%ff%fe%1b%5b2J", TOKEN, NULL, &r), 400);
+	ck_assert_msg(strstr(r.body, "\\\\xff\\\\xfe\\\\x1b[2J") && !strchr(r.body, '\xff') &&
+		      !strchr(r.body, '\x1b'), "%s", r.body);
+	resp_free(&r);
 	/* A symlink named like a backup is not one: nothing outside is touched. */
 	ck_assert_int_ge(asprintf(&link, "%s/db_20260102_030000.sql.gz", s.bdir), 0);
 	ck_assert_int_eq(symlink(outside, link), 0);

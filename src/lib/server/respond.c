@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "qb/log.h"
 #include "server_int.h"
 
 static char oom_body[] = "{\"error\":\"out of memory\"}\n";
@@ -83,12 +84,16 @@ enum MHD_Result srv_send_doc(struct MHD_Connection *c, struct srv_req *r, unsign
 	return srv_send(c, r, status, json, NULL, NULL);
 }
 
+/* A message may quote what the client sent (a refused name): cJSON would copy
+ * bytes that are not UTF-8, or a terminal's escapes, into the document as they
+ * are, so they are written as text ("\xff") first. */
 static char *error_json(const char *msg)
 {
 	cJSON *doc = cJSON_CreateObject();
-	char *json = NULL;
+	char *json = NULL, text[4 * QB_ERRMSG_MAX];
 
-	if (doc && cJSON_AddStringToObject(doc, "error", msg))
+	qb_printable(text, sizeof(text), msg);
+	if (doc && cJSON_AddStringToObject(doc, "error", text))
 		json = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	return json;
