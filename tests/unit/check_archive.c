@@ -104,7 +104,9 @@ static char *hostile(const char *dir, const char *name, const char *members)
 		"        i.size = len(arg); t.addfile(i, io.BytesIO(arg.encode()))\n"
 		"    else:\n"
 		"        i.type = {'l': tarfile.SYMTYPE, 'h': tarfile.LNKTYPE,\n"
-		"                  'd': tarfile.DIRTYPE}[kind]\n"
+		"                  'd': tarfile.DIRTYPE, 'c': tarfile.CHRTYPE,\n"
+		"                  'b': tarfile.BLKTYPE, 'p': tarfile.FIFOTYPE}[kind]\n"
+		"        i.devmajor, i.devminor = (1, 3) if kind in 'cb' else (0, 0)\n"
 		"        i.linkname = arg; t.addfile(i)\n"
 		"t.close()\n", path, members);
 
@@ -355,6 +357,31 @@ START_TEST(test_hardlink_to_symlink_refused)
 }
 END_TEST
 
+/* Device nodes and FIFOs: our archives never hold them (the walk leaves them out),
+ * and one in a tarball from elsewhere is left out with a warning, never made. */
+START_TEST(test_special_members_left_out)
+{
+	char *base = tu_tmpdir();
+	char *tgz = hostile(base, "special.tar.gz",
+			    "('f', 'a.txt', 'x'), ('c', 'null', ''), ('d', 'dev', ''), "
+			    "('b', 'dev/sda', ''), ('p', 'fifo', ''), ('f', 'b.txt', 'y')");
+	char *to = qb_path_join(base, "new");
+	struct qb_err err = { 0 };
+	struct qb_code_check st;
+
+	ck_assert_int_eq(qb_code_verify(tgz, &st, &err), QB_OK);
+	ck_assert_int_eq(qb_code_extract(tgz, to, &err), QB_OK);
+	ck_assert_int_eq(tu_count_entries(to), 3);            /* a.txt, b.txt, dev */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && test -f a.txt && test -f b.txt && "
+			       "test -d dev && ! test -e dev/sda && ! test -e null && "
+			       "! test -e fifo", to), 0);
+	free(tgz);
+	free(to);
+	tu_rm_rf(base);
+	free(base);
+}
+END_TEST
+
 /* A tarball that passes the checks but fails half way: what was extracted goes. */
 START_TEST(test_failed_extraction_cleans_up)
 {
@@ -582,6 +609,7 @@ Suite *suite_archive(void)
 	tcase_add_test(tc, test_excludes);
 	tcase_add_test(tc, test_hostile_refused);
 	tcase_add_test(tc, test_hardlink_to_symlink_refused);
+	tcase_add_test(tc, test_special_members_left_out);
 	tcase_add_test(tc, test_failed_extraction_cleans_up);
 	tcase_add_test(tc, test_refused_write_fails);
 	tcase_add_test(tc, test_damaged_and_old_style);

@@ -174,6 +174,25 @@ static int copy_member(struct archive *in, struct archive *out, const char *memb
 	return QB_OK;
 }
 
+/* What a code tree is made of.  A device node or FIFO has no place in one: our
+ * own archives never hold them (the walk leaves them out), and one in a tarball
+ * from elsewhere is left out too, since as root it would make a device file in
+ * the restored tree.  (A hard link is as good as what it links to.) */
+static const char *left_out(struct archive_entry *e)
+{
+	if (archive_entry_hardlink(e))
+		return NULL;
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG: case AE_IFDIR: case AE_IFLNK:
+		return NULL;
+	case AE_IFCHR: return "a character device";
+	case AE_IFBLK: return "a block device";
+	case AE_IFIFO: return "a FIFO";
+	case AE_IFSOCK: return "a socket";
+	default: return "of an unknown type";
+	}
+}
+
 /* The extraction pass, run with the target as working directory; r was opened
  * before (a relative tarball path means something else in there). */
 static int extract_here(struct arc_reader *r, const char *tarball, struct qb_err *err)
@@ -193,7 +212,7 @@ static int extract_here(struct arc_reader *r, const char *tarball, struct qb_err
 	archive_write_disk_set_standard_lookup(out);
 	while (!rc) {
 		int s = archive_read_next_header(arc_reader_archive(r), &e);
-		const char *member;
+		const char *member, *why;
 		if (s == ARCHIVE_EOF)
 			break;
 		if (s < ARCHIVE_WARN) {
@@ -203,6 +222,11 @@ static int extract_here(struct arc_reader *r, const char *tarball, struct qb_err
 		if ((rc = arc_guard_check(g, e, err)))
 			break;
 		member = archive_entry_pathname(e);
+		if ((why = left_out(e))) {
+			qb_log(QB_LOG_WARN, "leaving out '%s': it is %s, not a file, folder or "
+			       "symlink", member, why);
+			continue;
+		}
 		s = archive_write_header(out, e);
 		if (s < ARCHIVE_WARN) {
 			rc = member_error(out, member, err);
