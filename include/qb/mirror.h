@@ -71,6 +71,8 @@ struct qb_minio_stats {
 	uint64_t bytes_uploaded;
 	uint64_t escaped;        /* objects stored under an escaped name */
 	uint64_t created;        /* restore: buckets created */
+	uint64_t damaged;        /* restore: objects left out, their file missing, of
+				  * another size, or not matching the index's MD5 */
 };
 
 /* Writes BACKUP_DIR/minio_<stamp>/ (built under a QB_TMP_PREFIX name, renamed when
@@ -88,7 +90,10 @@ int qb_minio_backup(const struct qb_config *cfg, const char *backup_dir, const c
  * missing; objects go back under their exact keys with their Content-Type (guessed from
  * the extension without an index); objects of the same size and MD5 on the server are
  * skipped; files above the part size go up in parts.  delete_extra also deletes the
- * objects of those buckets that the snapshot does not hold (other buckets are untouched). */
+ * objects of those buckets that the snapshot does not hold (other buckets are untouched).
+ * An object whose file is damaged (missing, another size, not the index's MD5) is left
+ * out, logged, and the others restored: QB_ECORRUPT at the end, st->damaged saying how
+ * many, and err naming the first.  Its key on the server is neither written nor deleted. */
 int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool delete_extra,
 		     const struct qb_progress_cb *progress, struct qb_minio_stats *st,
 		     struct qb_err *err);

@@ -40,6 +40,7 @@ struct args {
 	const char *config, *db, *minio, *code, *to, *target_db;
 	bool list, json, latest, yes, delete_extra, terminate;
 	int verbosity;
+	uint64_t damaged;      /* after --minio: objects left out, their file damaged */
 };
 
 static int parse(int argc, char **argv, struct args *a)
@@ -189,10 +190,16 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 	}
 	if (!rc)
 		rc = qb_minio_restore(c->cfg, path, a->delete_extra, &c->progress, &st, &err);
-	if (!rc)
-		cli_line(stdout, "restored %s: %llu objects uploaded, %llu already identical, %llu deleted in %.1f s", arg,
+	a->damaged = rc == QB_ECORRUPT ? st.damaged : 0;
+	if (!rc || a->damaged) {
+		char left[64] = "";
+		if (a->damaged)
+			snprintf(left, sizeof(left), ", %llu NOT restored (damaged)",
+				 (unsigned long long)a->damaged);
+		cli_line(stdout, "restored %s: %llu objects uploaded, %llu already identical, %llu deleted%s in %.1f s", arg,
 		       (unsigned long long)st.fetched, (unsigned long long)st.skipped,
-		       (unsigned long long)st.deleted, st.seconds);
+		       (unsigned long long)st.deleted, left, st.seconds);
+	}
 	free(path);
 	return rc ? cli_fail(c, &err) : EXIT_OK;
 }
@@ -274,7 +281,11 @@ static int latest(struct cli *c, struct args *a)
 			snprintf(dpart, sizeof(dpart), "database restored from %s", db->name);
 		else
 			snprintf(dpart, sizeof(dpart), "no database dump to restore");
-		if (rmn)
+		if (rmn && a->damaged)
+			snprintf(mpart, sizeof(mpart), "documents restored from %s except %llu "
+				 "damaged object%s (see above)", mn->name,
+				 (unsigned long long)a->damaged, a->damaged == 1 ? "" : "s");
+		else if (rmn)
 			snprintf(mpart, sizeof(mpart), "documents NOT restored (see above)");
 		else if (mn)
 			snprintf(mpart, sizeof(mpart), "documents restored from %s", mn->name);

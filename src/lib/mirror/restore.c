@@ -55,6 +55,7 @@ struct rest {
 
 	int fail_rc;
 	struct qb_err fail;
+	struct qb_err first_damaged;
 };
 
 struct upload {
@@ -77,6 +78,19 @@ static void set_fail(struct rest *r, int rc, const struct qb_err *err)
 		r->fail = *err;
 	else
 		qb_err_set(&r->fail, rc, "%s", qb_code_text(rc));
+}
+
+/* A damaged file in the snapshot costs its own object, not the restore: at night,
+ * with the documents gone, every other object back is worth more than a stop at
+ * the first bad file.  It is logged, counted and reported at the end. */
+static int spare(struct rest *r, int rc, const struct qb_err *why)
+{
+	if (rc != QB_ECORRUPT)
+		return rc;
+	qb_log(QB_LOG_ERROR, "not restored: %s", why->msg);
+	if (!r->st->damaged++)
+		r->first_damaged = *why;
+	return QB_OK;
 }
 
 static int failed(struct rest *r, struct qb_err *err)
@@ -283,7 +297,7 @@ static void on_put(void *ud, int rc, const struct qb_s3_result *res, const struc
 		r->st->uploaded++;
 		r->st->bytes_uploaded += u->size;
 	} else if (rc != QB_ECANCELLED) {
-		set_fail(r, rc, err);
+		set_fail(r, spare(r, rc, err), err);
 	}
 	progress(r, u->key, false);
 	free(u->key);
@@ -461,6 +475,7 @@ static int settle_local(struct rest *r, const struct qb_s3_object *o, struct qb_
 	} else if (!rc) {
 		rc = upload(r, &r->cur, err);
 	}
+	rc = spare(r, rc, err);
 	if (!rc)
 		rc = local_next(r, err);
 	return rc ? rc : failed(r, err);
@@ -701,6 +716,14 @@ out:
 	/* For the front ends, "fetched" is what moved: here, what was uploaded. */
 	st->fetched = st->uploaded;
 	st->bytes_fetched = st->bytes_uploaded;
+	if (!rc && st->damaged) {
+		*err = r.first_damaged;
+		qb_err_prefix(err, "%llu object%s not restored, %s in the snapshot damaged or "
+			      "missing (every other object is restored); the first",
+			      (unsigned long long)st->damaged, st->damaged == 1 ? "" : "s",
+			      st->damaged == 1 ? "its file" : "their files");
+		rc = QB_ECORRUPT;
+	}
 	if (!rc) {
 		mx_progress(&r.prog, st->uploaded + st->skipped, st->objects, st->bytes_uploaded,
 			    st->bytes, NULL, true);

@@ -161,8 +161,11 @@ enum s3_verdict s3_req_judge(struct qb_s3 *s3, struct s3_req *r, CURLcode cc, lo
 			qb_s3_parse_error(r->errbody.data, r->errbody.len, &se, NULL);
 		retry = (r->status >= 500 && r->status != 501) || r->status == 429 ||
 			r->status == 408 || retryable_code(se.code);
+		/* BadDigest: the bytes sent are not those the Content-MD5 names, so the
+		 * local file is at fault, as when the server does not check and we do. */
 		code = r->status == 404 ? QB_ENOTFOUND
-		     : r->status == 403 ? QB_EREFUSED : QB_EREMOTE;
+		     : r->status == 403 ? QB_EREFUSED
+		     : !strcmp(se.code, "BadDigest") && r->expect_md5[0] ? QB_ECORRUPT : QB_EREMOTE;
 		if (!se.code[0])
 			snprintf(se.code, sizeof(se.code), "%s", status_text(r->status));
 		snprintf(reason, sizeof(reason), "HTTP %ld%s%s%s%s%s", r->status,

@@ -182,6 +182,20 @@ static size_t on_read(char *p, size_t size, size_t nmemb, void *ud)
 	if (r->md5)
 		qb_hash_update(r->md5, p, n);
 	r->body_pos += n;
+	/* The last bytes of an upload that carries a Content-MD5: a file that no longer
+	 * matches is stopped here, before the server has the whole body, so that a
+	 * server which does not check Content-MD5 never stores it either. */
+	if (r->md5 && r->expect_md5[0] && r->body_pos == r->body_len) {
+		qb_hash_final_hex(r->md5, r->md5_hex);
+		qb_hash_free(r->md5);
+		r->md5 = NULL;
+		if (strcasecmp(r->md5_hex, r->expect_md5)) {
+			r->cb_rc = qb_err_set(&r->cb_err, QB_ECORRUPT, "the data has MD5 %s, not "
+					      "the expected %s: the local file does not match",
+					      r->md5_hex, r->expect_md5);
+			return CURL_READFUNC_ABORT;
+		}
+	}
 	if (r->counter)
 		*r->counter += n;
 	return n;
@@ -197,12 +211,12 @@ static int on_seek(void *ud, curl_off_t offset, int origin)
 	if (r->counter)
 		*r->counter -= r->body_pos < *r->counter ? r->body_pos : *r->counter;
 	r->body_pos = 0;
-	if (r->md5) {
-		qb_hash_free(r->md5);
-		r->md5 = qb_hash_new(QB_MD5);
-		if (!r->md5)
-			return CURL_SEEKFUNC_FAIL;
-	}
+	/* Every upload hashes what it sends (the hash may be finished already). */
+	qb_hash_free(r->md5);
+	r->md5_hex[0] = '\0';
+	r->md5 = qb_hash_new(QB_MD5);
+	if (!r->md5)
+		return CURL_SEEKFUNC_FAIL;
 	return CURL_SEEKFUNC_OK;
 }
 
