@@ -860,6 +860,12 @@ START_TEST(code_restore_paths_and_messages)
 	ck_assert_msg(rc == 0, "bare --code (%d): %s", rc, out);
 	free(out);
 	ck_assert_int_eq(tu_sh(NULL, "test -f '%s/out2/package.json'", e->dir), 0);
+	/* Flags of other modes do nothing here, and say so. */
+	rc = tu_sh(&out, "%s/qrestore --config '%s' --code '%s' --to '%s/out3' --delete "
+		   "--target-db x </dev/null", tu_env("QB_BUILD"), e->conf, name, e->dir);
+	ck_assert_msg(rc == 0 && strstr(out, "warning: --delete does nothing with --code") &&
+		      strstr(out, "warning: --target-db does nothing with --code"), "(%d): %s", rc, out);
+	free(out);
 	/* A folder that is not empty: refused, and the message says what to do. */
 	rc = tu_sh(&out, "%s/qrestore --config '%s' --code '%s' --to '%s/out2' </dev/null",
 		   tu_env("QB_BUILD"), e->conf, name, e->dir);

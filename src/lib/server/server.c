@@ -59,12 +59,13 @@ static int start_daemon(struct qb_server *s, const struct srv_addr *a, struct qb
 
 	if (a->ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* The logger first: libmicrohttpd says so on stderr otherwise. */
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, srv_access, s,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)QB_SERVER_CONN_MAX,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)QB_SERVER_TIMEOUT,
 				  MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 				  MHD_OPTION_STRICT_FOR_CLIENT, 1,
 				  MHD_OPTION_END);
 	/* From here the socket is libmicrohttpd's: it closes it when it fails (and at stop). */
