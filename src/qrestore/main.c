@@ -20,6 +20,7 @@
 #include "qb/archive.h"
 #include "qb/buf.h"
 #include "qb/catalog.h"
+#include "qb/s3.h"
 #include "qb/fsutil.h"
 #include "qb/lock.h"
 #include "qb/log.h"
@@ -193,6 +194,21 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 	return rc ? cli_fail(c, &err) : EXIT_OK;
 }
 
+/* The server a documents restore writes to, for its question: whoever answers
+ * must see which one (a test server or production). */
+static void endpoint(struct cli *c, char *buf, size_t len)
+{
+	struct qb_s3_conf conf;
+	struct qb_err err = { 0 };
+
+	memset(&conf, 0, sizeof(conf));
+	if (qb_s3_conf_load(&conf, c->cfg, &err) == QB_OK && conf.url)
+		snprintf(buf, len, "%s", conf.url);
+	else
+		snprintf(buf, len, "MINIO_ENDPOINT");
+	qb_s3_conf_release(&conf);
+}
+
 static int restore_minio(struct cli *c, struct args *a, const char *arg, bool confirmed)
 {
 	struct qb_minio_stats st;
@@ -205,8 +221,10 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 	if (!path)
 		return EXIT_FAILED;
 	if (!confirmed && a->delete_extra) {
-		char q[512];
-		snprintf(q, sizeof(q), "Restore %s and DELETE the objects that are not in it?", arg);
+		char q[1024], url[512];
+		endpoint(c, url, sizeof(url));
+		snprintf(q, sizeof(q), "Restore %s to %s, and DELETE the objects there that are "
+			 "not in it?", arg, url);
 		if (!cli_confirm(c, q, a->yes, &err))
 			rc = err.code;
 	}
@@ -268,7 +286,7 @@ static int latest(struct cli *c, struct args *a)
 	struct qb_catalog *cat = NULL;
 	struct qb_err err = { 0 };
 	const struct qb_backup *db, *mn;
-	char q[768], dpart[320], mpart[320];
+	char q[1280], url[512] = "", dpart[320], mpart[320];
 	int rdb = EXIT_OK, rmn = EXIT_OK;
 
 	/* Names only: an emergency restore does not wait for fourteen snapshots to be sized. */
@@ -281,9 +299,12 @@ static int latest(struct cli *c, struct args *a)
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);
 	}
-	snprintf(q, sizeof(q), "Restore %s%s%s%s%s%s?%s",
+	if (mn)
+		endpoint(c, url, sizeof(url));
+	snprintf(q, sizeof(q), "Restore %s%s%s%s%s%s%s%s?%s",
 		 db ? "the database from " : "", db ? db->name : "", db && mn ? " and " : "",
-		 mn ? "the documents from " : "", mn ? mn->name : "",
+		 mn ? "the documents from " : "", mn ? mn->name : "", mn ? " to " : "",
+		 mn ? url : "",
 		 mn && a->delete_extra ? ", and DELETE the objects that are not in the snapshot" : "",
 		 db ? " (the current database is kept under a dated name)" : "");
 	if (!cli_confirm(c, q, a->yes, &err)) {

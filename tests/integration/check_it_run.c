@@ -956,7 +956,8 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 
 	/* The question covers the deletion; without a terminal, --yes is still needed. */
 	rc = qr(&out, e, "--latest --delete");
-	ck_assert_msg(rc == 5 && strstr(out, "DELETE the objects that are not in the snapshot") && strstr(out, "--yes"),
+	ck_assert_msg(rc == 5 && strstr(out, "DELETE the objects that are not in the snapshot") && strstr(out, "--yes") &&
+		      strstr(out, tu_env("QB_TEST_S3_ENDPOINT")),
 		      "--latest --delete without --yes (%d): %s", rc, out);
 	free(out);
 	rc = qr(&out, e, "--latest");
