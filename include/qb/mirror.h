@@ -73,6 +73,8 @@ struct qb_minio_stats {
 	uint64_t created;        /* restore: buckets created */
 	uint64_t damaged;        /* restore: objects left out, their file missing, of
 				  * another size, or not matching the index's MD5 */
+	bool finished;           /* restore: went through every object (the damaged
+				  * ones left out); false when it stopped */
 };
 
 /* Writes BACKUP_DIR/minio_<stamp>/ (built under a QB_TMP_PREFIX name, renamed when

@@ -132,6 +132,9 @@ struct qb_s3_result {
 	char content_type[QB_S3_CTYPE_MAX];
 	char last_modified[QB_S3_DATE_MAX]; /* the Last-Modified header (an HTTP date) */
 	bool verified;                      /* md5 was checked against a plain ETag */
+	/* An upload with a Content-MD5: the bytes read from the file were not those it
+	 * names (the file changed since), and the upload was stopped, or refused. */
+	bool md5_mismatch;
 	unsigned attempts;
 };
 
@@ -179,8 +182,8 @@ uint64_t qb_s3_part_size(const struct qb_s3 *s3, uint64_t size);
 struct qb_s3_pool;
 
 /* Called exactly once for every transfer a pool accepted, from inside a qb_s3_pool_*
- * call of the same thread: rc QB_OK with res filled, or an error code with err filled
- * (QB_ECANCELLED when the pool was freed first).  It may close the fd; it must not
+ * call of the same thread: rc QB_OK, or an error code with err filled (QB_ECANCELLED
+ * when the pool was freed first); res holds what the last attempt learnt either way.  It may close the fd; it must not
  * call qb_s3_pool_* functions.  res and err are valid during the call only. */
 typedef void (*qb_s3_done_fn)(void *ud, int rc, const struct qb_s3_result *res,
 			      const struct qb_err *err);

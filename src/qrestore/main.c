@@ -230,7 +230,7 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 	}
 	if (!rc)
 		rc = qb_minio_restore(c->cfg, path, a->delete_extra, &c->progress, &st, &err);
-	a->damaged = rc == QB_ECORRUPT ? st.damaged : 0;
+	a->damaged = rc == QB_ECORRUPT && st.finished ? st.damaged : 0;
 	if (!rc || a->damaged) {
 		char left[64] = "";
 		if (a->damaged)

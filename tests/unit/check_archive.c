@@ -364,17 +364,18 @@ START_TEST(test_special_members_left_out)
 	char *base = tu_tmpdir();
 	char *tgz = hostile(base, "special.tar.gz",
 			    "('f', 'a.txt', 'x'), ('c', 'null', ''), ('d', 'dev', ''), "
-			    "('b', 'dev/sda', ''), ('p', 'fifo', ''), ('f', 'b.txt', 'y')");
+			    "('b', 'dev/sda', ''), ('p', 'fifo', ''), ('h', 'fifo2', 'fifo'), "
+			    "('h', 'fifo3', './fifo2'), ('f', 'b.txt', 'y'), ('h', 'b2.txt', 'b.txt')");
 	char *to = qb_path_join(base, "new");
 	struct qb_err err = { 0 };
 	struct qb_code_check st;
 
 	ck_assert_int_eq(qb_code_verify(tgz, &st, &err), QB_OK);
 	ck_assert_int_eq(qb_code_extract(tgz, to, &err), QB_OK);
-	ck_assert_int_eq(tu_count_entries(to), 3);            /* a.txt, b.txt, dev */
+	ck_assert_int_eq(tu_count_entries(to), 4);            /* a.txt, b.txt, b2.txt, dev */
 	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && test -f a.txt && test -f b.txt && "
-			       "test -d dev && ! test -e dev/sda && ! test -e null && "
-			       "! test -e fifo", to), 0);
+			       "test b.txt -ef b2.txt && test -d dev && ! test -e dev/sda && "
+			       "! test -e null && ! test -e fifo && ! test -e fifo2", to), 0);
 	free(tgz);
 	free(to);
 	tu_rm_rf(base);

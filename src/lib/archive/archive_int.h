@@ -59,6 +59,10 @@ void arc_reader_free(struct arc_reader *r);
 struct arc_guard;
 struct arc_guard *arc_guard_new(void);
 int arc_guard_check(struct arc_guard *g, struct archive_entry *e, struct qb_err *err);
+/* Record a member (already checked) as left out of the extraction. */
+int arc_guard_leave_out(struct arc_guard *g, struct archive_entry *e, struct qb_err *err);
+/* Is e a hard link to a member left out?  1 yes, 0 no, -1 out of memory. */
+int arc_guard_to_left_out(const struct arc_guard *g, struct archive_entry *e);
 void arc_guard_free(struct arc_guard *g);
 
 #endif

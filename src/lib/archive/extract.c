@@ -222,9 +222,19 @@ static int extract_here(struct arc_reader *r, const char *tarball, struct qb_err
 		if ((rc = arc_guard_check(g, e, err)))
 			break;
 		member = archive_entry_pathname(e);
-		if ((why = left_out(e))) {
-			qb_log(QB_LOG_WARN, "leaving out '%s': it is %s, not a file, folder or "
-			       "symlink", member, why);
+		if ((s = arc_guard_to_left_out(g, e)) < 0) {
+			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+			break;
+		}
+		if (s || (why = left_out(e))) {
+			if (s)
+				qb_log(QB_LOG_WARN, "leaving out '%s': it is a hard link to '%s', "
+				       "which is left out", member, archive_entry_hardlink(e));
+			else
+				qb_log(QB_LOG_WARN, "leaving out '%s': it is %s, not a file, "
+				       "folder or symlink", member, why);
+			if ((rc = arc_guard_leave_out(g, e, err)))
+				break;
 			continue;
 		}
 		s = archive_write_header(out, e);

@@ -17,9 +17,14 @@
 #include "qb/array.h"
 #include "qb/buf.h"
 
-struct arc_guard {
-	char **links;     /* normalised names of symlink members, sorted */
+struct names {
+	char **v;         /* normalised, sorted */
 	size_t n, cap;
+};
+
+struct arc_guard {
+	struct names links;   /* symlink members (and hard links to them) */
+	struct names gone;    /* members left out of the extraction */
 };
 
 struct arc_guard *arc_guard_new(void)
@@ -31,9 +36,12 @@ void arc_guard_free(struct arc_guard *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->n; i++)
-		free(g->links[i]);
-	free(g->links);
+	for (size_t i = 0; i < g->links.n; i++)
+		free(g->links.v[i]);
+	for (size_t i = 0; i < g->gone.n; i++)
+		free(g->gone.v[i]);
+	free(g->links.v);
+	free(g->gone.v);
 	free(g);
 }
 
@@ -76,14 +84,14 @@ static const char *unsafe(const char *p)
 	return NULL;
 }
 
-static int find(const struct arc_guard *g, const char *name, size_t len, size_t *at)
+static int find(const struct names *g, const char *name, size_t len, size_t *at)
 {
 	size_t lo = 0, hi = g->n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strncmp(g->links[mid], name, len);
-		if (c == 0 && g->links[mid][len] != '\0')
+		int c = strncmp(g->v[mid], name, len);
+		if (c == 0 && g->v[mid][len] != '\0')
 			c = 1;
 		if (c == 0) {
 			*at = mid;
@@ -104,13 +112,14 @@ static const char *through_link(const struct arc_guard *g, const char *norm)
 	size_t at;
 
 	for (const char *s = strchr(norm, '/'); s; s = strchr(s + 1, '/')) {
-		if (find(g, norm, (size_t)(s - norm), &at))
-			return g->links[at];
+		if (find(&g->links, norm, (size_t)(s - norm), &at))
+			return g->links.v[at];
 	}
 	return NULL;
 }
 
-static int remember(struct arc_guard *g, char *norm)
+/* Takes norm over (also on failure). */
+static int remember(struct names *g, char *norm)
 {
 	size_t at;
 
@@ -118,10 +127,12 @@ static int remember(struct arc_guard *g, char *norm)
 		free(norm);
 		return 0;
 	}
-	if (qb_array_grow(&g->links, &g->cap, g->n + 1, sizeof(*g->links), 16))
+	if (qb_array_grow(&g->v, &g->cap, g->n + 1, sizeof(*g->v), 16)) {
+		free(norm);
 		return -1;
-	memmove(g->links + at + 1, g->links + at, (g->n - at) * sizeof(*g->links));
-	g->links[at] = norm;
+	}
+	memmove(g->v + at + 1, g->v + at, (g->n - at) * sizeof(*g->v));
+	g->v[at] = norm;
 	g->n++;
 	return 0;
 }
@@ -155,7 +166,7 @@ static int check_name(struct arc_guard *g, const char *member, const char *name,
  * and so are hard links to symlinks that nothing goes through.
  * 1: name is a recorded symlink member, 0: it is not, -1: out of memory.
  */
-static int is_link_member(const struct arc_guard *g, const char *name)
+static int is_member_of(const struct names *g, const char *name)
 {
 	char *norm = normalize(name);
 	size_t at;
@@ -182,15 +193,30 @@ int arc_guard_check(struct arc_guard *g, struct archive_entry *e, struct qb_err 
 	rc = check_name(g, path, path, "its name", err);
 	if (!rc && hard) {
 		rc = check_name(g, path, hard, "its hard link target", err);
-		if (!rc && (hard_to_link = is_link_member(g, hard)) < 0)
+		if (!rc && (hard_to_link = is_member_of(&g->links, hard)) < 0)
 			return qb_err_set(err, QB_ENOMEM, "out of memory");
 	}
 	if (rc || (archive_entry_filetype(e) != AE_IFLNK && !hard_to_link))
 		return rc;
 	norm = normalize(path);
-	if (!norm || remember(g, norm)) {
-		free(norm);
+	if (!norm || remember(&g->links, norm))
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
-	}
 	return QB_OK;
+}
+
+int arc_guard_leave_out(struct arc_guard *g, struct archive_entry *e, struct qb_err *err)
+{
+	const char *path = archive_entry_pathname(e);
+	char *norm = normalize(path ? path : archive_entry_pathname_utf8(e));
+
+	if (!norm || remember(&g->gone, norm))
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	return QB_OK;
+}
+
+int arc_guard_to_left_out(const struct arc_guard *g, struct archive_entry *e)
+{
+	const char *hard = archive_entry_hardlink(e);
+
+	return hard ? is_member_of(&g->gone, hard) : 0;
 }

@@ -55,6 +55,7 @@ struct rest {
 
 	int fail_rc;
 	struct qb_err fail;
+	bool local_bad;           /* the last error is the current object's file's */
 	struct qb_err first_damaged;
 };
 
@@ -82,10 +83,11 @@ static void set_fail(struct rest *r, int rc, const struct qb_err *err)
 
 /* A damaged file in the snapshot costs its own object, not the restore: at night,
  * with the documents gone, every other object back is worth more than a stop at
- * the first bad file.  It is logged, counted and reported at the end. */
-static int spare(struct rest *r, int rc, const struct qb_err *why)
+ * the first bad file.  It is logged, counted and reported at the end.  Any other
+ * error (the server's, the disk's) stops the restore. */
+static int spare(struct rest *r, int rc, const struct qb_err *why, bool local)
 {
-	if (rc != QB_ECORRUPT)
+	if (!rc || !local)
 		return rc;
 	qb_log(QB_LOG_ERROR, "not restored: %s", why->msg);
 	if (!r->st->damaged++)
@@ -204,12 +206,19 @@ static int open_local(struct rest *r, const struct local *l, int *fd, struct qb_
 	/* O_NONBLOCK: a FIFO planted in the snapshot must not hang the restore;
 	 * it changes nothing for a regular file. */
 	*fd = qb_open_nofollow(r->root_fd, l->path, O_RDONLY | O_NONBLOCK, 0);
-	if (*fd < 0)
-		return qb_err_sys(err, QB_ECORRUPT, errno, "unable to open '%s' of the snapshot",
-				  l->path);
+	if (*fd < 0) {
+		int e = errno;
+		/* Missing, a symlink or a socket in its place, or not ours to read: this
+		 * object's file.  Out of descriptors, an I/O error: not this object's. */
+		r->local_bad = e == ENOENT || e == ENOTDIR || e == ELOOP || e == ENXIO ||
+			       e == EACCES || e == EPERM;
+		return qb_err_sys(err, r->local_bad ? QB_ECORRUPT : QB_EIO, e,
+				  "unable to open '%s' of the snapshot", l->path);
+	}
 	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != l->size) {
 		close(*fd);
 		*fd = -1;
+		r->local_bad = true;
 		return qb_err_set(err, QB_ECORRUPT, "'%s' of the snapshot is not the %llu bytes "
 				  "the index says", l->path, (unsigned long long)l->size);
 	}
@@ -252,11 +261,13 @@ static int check_md5(struct rest *r, const struct local *l, struct qb_err *err)
 		return QB_OK;
 	if ((rc = file_md5(r, l, md5, err)))
 		return rc;
-	if (strcasecmp(md5, l->md5))
+	if (strcasecmp(md5, l->md5)) {
+		r->local_bad = true;
 		return qb_err_set(err, QB_ECORRUPT, "'%s' of the snapshot does not match the MD5 "
 				  "its index recorded: it changed on disk since the backup, and "
 				  "object '%s' in bucket '%s' is not restored from it", l->path,
 				  l->key, r->bucket);
+	}
 	return QB_OK;
 }
 
@@ -297,7 +308,8 @@ static void on_put(void *ud, int rc, const struct qb_s3_result *res, const struc
 		r->st->uploaded++;
 		r->st->bytes_uploaded += u->size;
 	} else if (rc != QB_ECANCELLED) {
-		set_fail(r, spare(r, rc, err), err);
+		/* A file that no longer matches its Content-MD5: the upload was stopped. */
+		set_fail(r, spare(r, rc, err, res->md5_mismatch), err);
 	}
 	progress(r, u->key, false);
 	free(u->key);
@@ -467,7 +479,10 @@ static void on_deleted(void *ud, int rc, const struct qb_s3_result *res, const s
 static int settle_local(struct rest *r, const struct qb_s3_object *o, struct qb_err *err)
 {
 	bool same = false;
-	int rc = o ? identical(r, &r->cur, o, &same, err) : QB_OK;
+	int rc;
+
+	r->local_bad = false;
+	rc = o ? identical(r, &r->cur, o, &same, err) : QB_OK;
 
 	if (!rc && same) {
 		r->st->skipped++;
@@ -475,7 +490,7 @@ static int settle_local(struct rest *r, const struct qb_s3_object *o, struct qb_
 	} else if (!rc) {
 		rc = upload(r, &r->cur, err);
 	}
-	rc = spare(r, rc, err);
+	rc = spare(r, rc, err, r->local_bad);
 	if (!rc)
 		rc = local_next(r, err);
 	return rc ? rc : failed(r, err);
@@ -716,23 +731,24 @@ out:
 	/* For the front ends, "fetched" is what moved: here, what was uploaded. */
 	st->fetched = st->uploaded;
 	st->bytes_fetched = st->bytes_uploaded;
-	if (!rc && st->damaged) {
+	st->finished = !rc;
+	if (st->finished) {
+		mx_progress(&r.prog, st->uploaded + st->skipped, st->objects, st->bytes_uploaded,
+			    st->bytes, NULL, true);
+		qb_log(QB_LOG_DEBUG, "restored '%s': %llu objects in %u buckets, %llu uploaded "
+		       "(%llu bytes), %llu already there, %llu deleted, %llu damaged, %.1f s", dir,
+		       (unsigned long long)st->objects, st->buckets,
+		       (unsigned long long)st->uploaded, (unsigned long long)st->bytes_uploaded,
+		       (unsigned long long)st->skipped, (unsigned long long)st->deleted,
+		       (unsigned long long)st->damaged, st->seconds);
+	}
+	if (st->finished && st->damaged) {
 		*err = r.first_damaged;
 		qb_err_prefix(err, "%llu object%s not restored, %s in the snapshot damaged or "
 			      "missing (every other object is restored); the first",
 			      (unsigned long long)st->damaged, st->damaged == 1 ? "" : "s",
 			      st->damaged == 1 ? "its file" : "their files");
 		rc = QB_ECORRUPT;
-	}
-	if (!rc) {
-		mx_progress(&r.prog, st->uploaded + st->skipped, st->objects, st->bytes_uploaded,
-			    st->bytes, NULL, true);
-		qb_log(QB_LOG_DEBUG, "restored '%s': %llu objects in %u buckets, %llu uploaded "
-		       "(%llu bytes), %llu already there, %llu deleted, %.1f s", dir,
-		       (unsigned long long)st->objects, st->buckets,
-		       (unsigned long long)st->uploaded, (unsigned long long)st->bytes_uploaded,
-		       (unsigned long long)st->skipped, (unsigned long long)st->deleted,
-		       st->seconds);
 	}
 	free(dir);
 	return rc;

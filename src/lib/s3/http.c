@@ -161,11 +161,8 @@ enum s3_verdict s3_req_judge(struct qb_s3 *s3, struct s3_req *r, CURLcode cc, lo
 			qb_s3_parse_error(r->errbody.data, r->errbody.len, &se, NULL);
 		retry = (r->status >= 500 && r->status != 501) || r->status == 429 ||
 			r->status == 408 || retryable_code(se.code);
-		/* BadDigest: the bytes sent are not those the Content-MD5 names, so the
-		 * local file is at fault, as when the server does not check and we do. */
 		code = r->status == 404 ? QB_ENOTFOUND
-		     : r->status == 403 ? QB_EREFUSED
-		     : !strcmp(se.code, "BadDigest") && r->expect_md5[0] ? QB_ECORRUPT : QB_EREMOTE;
+		     : r->status == 403 ? QB_EREFUSED : QB_EREMOTE;
 		if (!se.code[0])
 			snprintf(se.code, sizeof(se.code), "%s", status_text(r->status));
 		snprintf(reason, sizeof(reason), "HTTP %ld%s%s%s%s%s", r->status,
@@ -210,6 +207,9 @@ void s3_req_result(struct s3_req *r, struct qb_s3_result *res)
 	memcpy(res->last_modified, r->last_modified, sizeof(res->last_modified));
 	res->verified = r->verify_md5 && r->md5_hex[0] && qb_s3_etag_is_md5(r->etag) &&
 			!r->sse_opaque;
+	/* Only a whole body's hash says anything of the file. */
+	res->md5_mismatch = r->expect_md5[0] && r->body_kind != S3_BODY_NONE && r->md5_hex[0] &&
+			    r->body_pos == r->body_len && strcasecmp(r->md5_hex, r->expect_md5) != 0;
 	res->attempts = r->attempt;
 }
 

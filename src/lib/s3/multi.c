@@ -98,7 +98,7 @@ static void finish(struct qb_s3_pool *p, struct xfer *x, int rc, const struct qb
 	if (rc == QB_ENOTFOUND && x->delete_op)
 		rc = QB_OK;
 	s3_req_result(&x->req, &res);
-	x->done(x->ud, rc, rc ? NULL : &res, rc ? err : NULL);
+	x->done(x->ud, rc, &res, rc ? err : NULL);
 	s3_req_release(&x->req);
 	free(x);
 }
