@@ -90,8 +90,9 @@ bool qb_manifest_parse_name(const char *name, char *stamp);
  * reason in `unreadable` (qb_catalog_warn_unreadable logs each). */
 int qb_catalog_scan(struct qb_catalog **out, const char *dir, struct qb_err *err);
 /* The same, but only the newest minio snapshot is walked for its size and
- * file count (the others say 0): for callers that need names, or the
- * newest backup's size, without walking fourteen snapshots. */
+ * file count (the others say 0; when the newest is unreadable, the next ones
+ * are walked until one is not): for callers that need names, or the newest
+ * backup's size, without walking fourteen snapshots. */
 int qb_catalog_scan_newest(struct qb_catalog **out, const char *dir, struct qb_err *err);
 void qb_catalog_free(struct qb_catalog *cat);
 /* Borrowed from cat; NULL when absent. */

@@ -613,9 +613,12 @@ static void unreadable_checks(const char *d, const char *newest, const char *old
 	free(json);
 	qb_catalog_free(cat);
 
+	/* Only the newest is walked; unreadable, the next one is, for the run's disk check. */
 	NEED(qb_catalog_scan_newest(&cat, d, &err) == QB_OK);
 	b = qb_catalog_latest(cat, QB_KIND_MINIO);
 	NEED(!strcmp(b->name, newest) && b->unreadable[0]);
+	NEED(cat->list[QB_KIND_MINIO][1].size == 100 && !cat->list[QB_KIND_MINIO][1].unreadable[0]);
+	NEED(cat->list[QB_KIND_MINIO][2].size == 0);
 	qb_catalog_free(cat);
 
 	/* Days 14 and 15 of each kind are due; the oldest snapshot cannot go. */

@@ -153,18 +153,24 @@ static int finish(struct qb_catalog *cat, struct stamps *m, struct qb_err *err)
 	return QB_OK;
 }
 
-/* Walk the newest minio snapshot (skipping any that vanished meanwhile). */
+/* Walk the newest minio snapshot (skipping any that vanished meanwhile), and,
+ * when it cannot be read, the next ones until one can: its size is then the
+ * best guess of the next snapshot's. */
 static int size_newest(DIR *d, struct qb_catalog *cat, struct qb_err *err)
 {
 	struct qb_backup *v = cat->list[QB_KIND_MINIO];
-	size_t *n = &cat->count[QB_KIND_MINIO];
+	size_t *n = &cat->count[QB_KIND_MINIO], i = 0;
 
-	while (*n > 0) {
-		int rc = cat_tree_size(dirfd(d), v[0].name, &v[0].size, &v[0].file_count, err);
-		if (rc != QB_ENOTFOUND)
-			return walked(&v[0], rc, err);
-		memmove(v, v + 1, (*n - 1) * sizeof(*v));
-		(*n)--;
+	while (i < *n) {
+		int rc = cat_tree_size(dirfd(d), v[i].name, &v[i].size, &v[i].file_count, err);
+		if (rc == QB_ENOTFOUND) {
+			memmove(v + i, v + i + 1, (*n - i - 1) * sizeof(*v));
+			(*n)--;
+			continue;
+		}
+		if ((rc = walked(&v[i], rc, err)) || !v[i].unreadable[0])
+			return rc;
+		i++;
 	}
 	return QB_OK;
 }

@@ -143,6 +143,9 @@ static int disk_precheck(const char *dir, unsigned types, struct qb_err *err)
 		qb_catalog_warn_unreadable(cat);
 	for (int k = 0; k < QB_KIND_COUNT; k++) {
 		const struct qb_backup *b = qb_catalog_latest(cat, (enum qb_kind)k);
+		/* An unreadable newest snapshot: the newest one that was read. */
+		for (size_t i = 1; b && b->unreadable[0]; i++)
+			b = i < cat->count[k] ? &cat->list[k][i] : NULL;
 		/* A minio snapshot mostly hard-links the previous one: count a tenth. */
 		if (b && (types & bits[k]))
 			need += k == QB_KIND_MINIO ? b->size / 10 : b->size + b->size / 10;
