@@ -1017,11 +1017,31 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 			       "'%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
 	ck_assert_str_eq(out, "PDF-1");
 	free(out);
+
+	/* A damaged file in the snapshot: that object is left out and named, the others
+	 * go back, and the last line says so (exit 6). */
+	ck_assert_int_eq(tu_sh(NULL, "f=$(ls -d '%s'/minio_*)/%s/client1/contrat.pdf && rm \"$f\" && "
+			       "printf 'PDF-X' > \"$f\"", e->backups, e->bucket), 0);
+	ck_assert_int_eq(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "-X DELETE '%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	s3_put(e->bucket, "client3/new.pdf", "PDF-3");
+	rc = qr(&out, e, "--latest --delete --terminate-connections --yes");
+	line = last_line(out);
+	ck_assert_msg(rc == 6 && strstr(out, "client1/contrat.pdf") && strstr(out, "1 NOT restored (damaged)") &&
+		      strstr(line, "database restored from db_") &&
+		      strstr(line, "documents restored from minio_") && strstr(line, "except 1 damaged object"),
+		      "damaged object (%d), last line: %s\n(all: %s)", rc, line, out);
+	free(line);
+	free(out);
+	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "'%s/%s/client3/new.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "'%s/%s/client1/contrat.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+
 	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'qb_latest_before_%';",
 				 &out), 0);
-	out[strcspn(out, "\n")] = '\0';
-	if (out[0])
-		tu_pg_drop_db(out);
+	for (char *d = strtok(out, "\n"); d; d = strtok(NULL, "\n"))
+		tu_pg_drop_db(d);
 	free(out);
 	teardown(e);
 }
