@@ -183,8 +183,9 @@ struct qb_s3_pool;
 
 /* Called exactly once for every transfer a pool accepted, from inside a qb_s3_pool_*
  * call of the same thread: rc QB_OK, or an error code with err filled (QB_ECANCELLED
- * when the pool was freed first); res holds what the last attempt learnt either way.  It may close the fd; it must not
- * call qb_s3_pool_* functions.  res and err are valid during the call only. */
+ * when the pool was freed first); res holds what the last attempt learnt either way.
+ * It may close the fd; it must not call qb_s3_pool_* functions.  res and err are
+ * valid during the call only. */
 typedef void (*qb_s3_done_fn)(void *ud, int rc, const struct qb_s3_result *res,
 			      const struct qb_err *err);
 

@@ -20,7 +20,6 @@
 #include "qb/archive.h"
 #include "qb/buf.h"
 #include "qb/catalog.h"
-#include "qb/s3.h"
 #include "qb/fsutil.h"
 #include "qb/lock.h"
 #include "qb/log.h"
@@ -28,6 +27,7 @@
 #include "qb/mirror.h"
 #include "qb/pgdump.h"
 #include "qb/run.h"
+#include "qb/s3.h"
 
 static const char usage[] =
 	"usage: qrestore --list [--json]\n"
@@ -44,7 +44,24 @@ struct args {
 	uint64_t damaged;      /* after --minio: objects left out, their file damaged */
 };
 
-static void warn_unused(const struct args *a);
+/* A flag the chosen mode does not use is said, not silently dropped: whoever
+ * typed it expected something of it. */
+static void warn_unused(const struct args *a)
+{
+	const char *mode = a->list ? "--list" : a->db ? "--db" : a->minio ? "--minio"
+			 : a->code ? "--code" : "--latest";
+	const struct { bool given, used; const char *flag, *where; } f[] = {
+		{ a->delete_extra, a->minio || a->latest, "--delete", "--minio and --latest" },
+		{ a->target_db != NULL, a->db || a->latest, "--target-db", "--db and --latest" },
+		{ a->terminate, a->db || a->latest, "--terminate-connections", "--db and --latest" },
+		{ a->json, a->list, "--json", "--list" },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].given && !f[i].used)
+			fprintf(stderr, "qrestore: warning: %s does nothing with %s (it is for %s)\n",
+				f[i].flag, mode, f[i].where);
+}
 
 static int parse(int argc, char **argv, struct args *a)
 {
@@ -92,25 +109,6 @@ static int parse(int argc, char **argv, struct args *a)
 	}
 	warn_unused(a);
 	return EXIT_OK;
-}
-
-/* A flag the chosen mode does not use is said, not silently dropped: whoever
- * typed it expected something of it. */
-static void warn_unused(const struct args *a)
-{
-	const char *mode = a->list ? "--list" : a->db ? "--db" : a->minio ? "--minio"
-			 : a->code ? "--code" : "--latest";
-	const struct { bool given, used; const char *flag, *where; } f[] = {
-		{ a->delete_extra, a->minio || a->latest, "--delete", "--minio and --latest" },
-		{ a->target_db != NULL, a->db || a->latest, "--target-db", "--db and --latest" },
-		{ a->terminate, a->db || a->latest, "--terminate-connections", "--db and --latest" },
-		{ a->json, a->list, "--json", "--list" },
-	};
-
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (f[i].given && !f[i].used)
-			fprintf(stderr, "qrestore: warning: %s does nothing with %s (it is for %s)\n",
-				f[i].flag, mode, f[i].where);
 }
 
 /* A path as given, or a bare name in BACKUP_DIR.  Caller frees. */

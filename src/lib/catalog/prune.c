@@ -92,10 +92,9 @@ static int delete_items(const char *dir, struct qb_prune_result *r, struct qb_er
 {
 	size_t planned = r->count;
 	struct qb_backup *plan = r->items;
-	int rc = QB_OK;
-
 	size_t failed = 0;
 	struct qb_err first = { 0 };
+	int rc = QB_OK;
 
 	/* Rebuild the result with what really went, so an error leaves it true. */
 	r->items = NULL;
