@@ -132,9 +132,10 @@ struct qb_s3_result {
 	char content_type[QB_S3_CTYPE_MAX];
 	char last_modified[QB_S3_DATE_MAX]; /* the Last-Modified header (an HTTP date) */
 	bool verified;                      /* md5 was checked against a plain ETag */
-	/* An upload with a Content-MD5: the bytes read from the file were not those it
-	 * names (the file changed since), and the upload was stopped, or refused. */
-	bool md5_mismatch;
+	/* An upload from a file: the file no longer holds what was expected (it ended
+	 * before its size, or its bytes are not those the Content-MD5 names), and the
+	 * upload was stopped, or refused. */
+	bool file_changed;
 	unsigned attempts;
 };
 

@@ -1124,6 +1124,15 @@ START_TEST(restore_round_trip)
 		}
 		ck_assert_int_eq(qb_s3_head_object(s3, "it-rt", "files/0011.txt", &res, &err), QB_OK);
 	}
+	/* An empty object whose index line gives another MD5 (a damaged index): an empty
+	 * body has nothing for the upload to stop, so it is refused before it is sent. */
+	ck_assert_int_eq(tu_sh(NULL, "sed -i '/^it-rt\tzero-byte\t/s/d41d8cd98f00b204e9800998ecf8427e/"
+			       "0123456789abcdef0123456789abcdef/g' '%s/.qbackup-index'", sd), 0);
+	ck_assert_int_eq(qb_s3_delete_object(s3, "it-rt", "zero-byte", &err), QB_OK);
+	ck_assert_int_eq(qb_minio_restore(cfg, sd, false, NULL, &st, &err), QB_ECORRUPT);
+	ck_assert_uint_eq(st.damaged, 3);
+	ck_assert(st.finished);
+	ck_assert_int_eq(qb_s3_head_object(s3, "it-rt", "zero-byte", &res, &err), QB_ENOTFOUND);
 	keylist_free(&before);
 	keylist_free(&after);
 	free(big);

@@ -1022,8 +1022,9 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 	 * go back, and the last line says so (exit 6). */
 	ck_assert_int_eq(tu_sh(NULL, "f=$(ls -d '%s'/minio_*)/%s/client1/contrat.pdf && rm \"$f\" && "
 			       "printf 'PDF-X' > \"$f\"", e->backups, e->bucket), 0);
-	ck_assert_int_eq(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "-X DELETE '%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_eq(tu_sh(NULL, "for k in client1/contrat.pdf client2/scan.pdf; do curl -sf --aws-sigv4 "
+			       "'aws:amz:us-east-1:s3' --user test:test-secret -X DELETE \"%s/%s/$k\" || exit 1; done",
+			       tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
 	s3_put(e->bucket, "client3/new.pdf", "PDF-3");
 	rc = qr(&out, e, "--latest --delete --terminate-connections --yes");
 	line = last_line(out);
@@ -1037,6 +1038,10 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 			       "'%s/%s/client3/new.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
 	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
 			       "'%s/%s/client1/contrat.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_eq(tu_sh(&out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+			       "'%s/%s/client2/scan.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_str_eq(out, "PDF-2");
+	free(out);
 
 	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'qb_latest_before_%';",
 				 &out), 0);

@@ -365,17 +365,20 @@ START_TEST(test_special_members_left_out)
 	char *tgz = hostile(base, "special.tar.gz",
 			    "('f', 'a.txt', 'x'), ('c', 'null', ''), ('d', 'dev', ''), "
 			    "('b', 'dev/sda', ''), ('p', 'fifo', ''), ('h', 'fifo2', 'fifo'), "
-			    "('h', 'fifo3', './fifo2'), ('f', 'b.txt', 'y'), ('h', 'b2.txt', 'b.txt')");
+			    "('h', 'fifo3', './fifo2'), ('f', 'b.txt', 'y'), ('h', 'b2.txt', 'b.txt'), "
+			    "('p', 'x', ''), ('f', 'x', 'z'), ('h', 'x2', 'x')");
 	char *to = qb_path_join(base, "new");
 	struct qb_err err = { 0 };
 	struct qb_code_check st;
 
 	ck_assert_int_eq(qb_code_verify(tgz, &st, &err), QB_OK);
 	ck_assert_int_eq(qb_code_extract(tgz, to, &err), QB_OK);
-	ck_assert_int_eq(tu_count_entries(to), 4);            /* a.txt, b.txt, b2.txt, dev */
+	/* a.txt, b.txt, b2.txt, dev; x (a FIFO, then a file of that name) and its link x2 */
+	ck_assert_int_eq(tu_count_entries(to), 6);
 	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && test -f a.txt && test -f b.txt && "
 			       "test b.txt -ef b2.txt && test -d dev && ! test -e dev/sda && "
-			       "! test -e null && ! test -e fifo && ! test -e fifo2", to), 0);
+			       "! test -e null && ! test -e fifo && ! test -e fifo2 && "
+			       "test -f x && test x -ef x2", to), 0);
 	free(tgz);
 	free(to);
 	tu_rm_rf(base);

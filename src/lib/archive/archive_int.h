@@ -61,6 +61,9 @@ struct arc_guard *arc_guard_new(void);
 int arc_guard_check(struct arc_guard *g, struct archive_entry *e, struct qb_err *err);
 /* Record a member (already checked) as left out of the extraction. */
 int arc_guard_leave_out(struct arc_guard *g, struct archive_entry *e, struct qb_err *err);
+/* A member of that name was extracted after all (a later member of the same
+ * name): hard links to it are no longer left out. */
+void arc_guard_extracted(struct arc_guard *g, struct archive_entry *e);
 /* Is e a hard link to a member left out?  1 yes, 0 no, -1 out of memory. */
 int arc_guard_to_left_out(const struct arc_guard *g, struct archive_entry *e);
 void arc_guard_free(struct arc_guard *g);

@@ -242,6 +242,7 @@ static int extract_here(struct arc_reader *r, const char *tarball, struct qb_err
 			rc = member_error(out, member, err);
 			break;
 		}
+		arc_guard_extracted(g, e);
 		if (s == ARCHIVE_WARN)
 			qb_log(QB_LOG_WARN, "extracting '%s': %s", member,
 			       archive_error_string(out));

@@ -214,6 +214,23 @@ int arc_guard_leave_out(struct arc_guard *g, struct archive_entry *e, struct qb_
 	return QB_OK;
 }
 
+void arc_guard_extracted(struct arc_guard *g, struct archive_entry *e)
+{
+	const char *path = archive_entry_pathname(e);
+	char *norm;
+	size_t at;
+
+	if (!g->gone.n)
+		return;
+	norm = normalize(path ? path : archive_entry_pathname_utf8(e));
+	if (norm && find(&g->gone, norm, strlen(norm), &at)) {
+		free(g->gone.v[at]);
+		memmove(g->gone.v + at, g->gone.v + at + 1, (g->gone.n - at - 1) * sizeof(char *));
+		g->gone.n--;
+	}
+	free(norm);
+}
+
 int arc_guard_to_left_out(const struct arc_guard *g, struct archive_entry *e)
 {
 	const char *hard = archive_entry_hardlink(e);

@@ -25,6 +25,8 @@
 #include "qb/log.h"
 #include "qb/s3.h"
 
+#define EMPTY_MD5 "d41d8cd98f00b204e9800998ecf8427e"
+
 struct local {
 	bool got;
 	char *key;
@@ -308,8 +310,8 @@ static void on_put(void *ud, int rc, const struct qb_s3_result *res, const struc
 		r->st->uploaded++;
 		r->st->bytes_uploaded += u->size;
 	} else if (rc != QB_ECANCELLED) {
-		/* A file that no longer matches its Content-MD5: the upload was stopped. */
-		set_fail(r, spare(r, rc, err, res->md5_mismatch), err);
+		/* A file that shrank, or no longer matches its Content-MD5: stopped. */
+		set_fail(r, spare(r, rc, err, res->file_changed), err);
 	}
 	progress(r, u->key, false);
 	free(u->key);
@@ -431,6 +433,15 @@ static int upload(struct rest *r, const struct local *l, struct qb_err *err)
 
 	if ((rc = open_local(r, l, &fd, err)))
 		return rc;
+	/* An empty body gives the upload nothing to check: an index MD5 that is not the
+	 * empty file's says the index line is damaged. */
+	if (l->size == 0 && l->md5[0] && strcasecmp(l->md5, EMPTY_MD5)) {
+		close(fd);
+		r->local_bad = true;
+		return qb_err_set(err, QB_ECORRUPT, "the index gives the empty '%s' the MD5 %s, "
+				  "not an empty file's: object '%s' in bucket '%s' is not restored "
+				  "from it", l->path, l->md5, l->key, r->bucket);
+	}
 	if (l->size > qb_s3_conf_of(r->s3)->part_size) {
 		/* No Content-MD5 covers a whole upload in parts: check the file first. */
 		if ((rc = check_md5(r, l, err))) {

@@ -208,8 +208,9 @@ void s3_req_result(struct s3_req *r, struct qb_s3_result *res)
 	res->verified = r->verify_md5 && r->md5_hex[0] && qb_s3_etag_is_md5(r->etag) &&
 			!r->sse_opaque;
 	/* Only a whole body's hash says anything of the file. */
-	res->md5_mismatch = r->expect_md5[0] && r->body_kind != S3_BODY_NONE && r->md5_hex[0] &&
-			    r->body_pos == r->body_len && strcasecmp(r->md5_hex, r->expect_md5) != 0;
+	res->file_changed = r->shrank ||
+			    (r->expect_md5[0] && r->body_kind != S3_BODY_NONE && r->md5_hex[0] &&
+			     r->body_pos == r->body_len && strcasecmp(r->md5_hex, r->expect_md5) != 0);
 	res->attempts = r->attempt;
 }
 

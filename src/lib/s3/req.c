@@ -172,9 +172,11 @@ static size_t on_read(char *p, size_t size, size_t nmemb, void *ud)
 		if (got <= 0) {
 			if (got < 0)
 				r->cb_rc = qb_err_sys(&r->cb_err, QB_EIO, errno, "unable to read");
-			else
+			else {
+				r->shrank = true;
 				r->cb_rc = qb_err_set(&r->cb_err, QB_EIO,
 						      "file shrank while uploading");
+			}
 			return CURL_READFUNC_ABORT;
 		}
 		n = (size_t)got;
@@ -323,6 +325,7 @@ static int reset_attempt(struct s3_req *r, struct qb_err *err)
 	r->content_length = -1;
 	r->etag[0] = r->resp_type[0] = r->last_modified[0] = r->md5_hex[0] = '\0';
 	r->sse_opaque = false;
+	r->shrank = false;
 	r->retry_after = 0;
 	r->received = 0;
 	r->body_pos = 0;

@@ -60,6 +60,7 @@ struct s3_req {
 	char resp_type[QB_S3_CTYPE_MAX];
 	char last_modified[QB_S3_DATE_MAX];
 	bool sse_opaque;             /* SSE-KMS or SSE-C: the ETag is not the MD5 */
+	bool shrank;                 /* upload: the file ended before its size */
 	long retry_after;            /* seconds, 0 when absent */
 	uint64_t received;           /* answer body bytes (of a 2xx answer) */
 	struct qb_hash *md5;
