@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "qb/fsutil.h"
 #include "qb/lock.h"
 #include "testutil.h"
 
@@ -408,6 +410,30 @@ START_TEST(replace_keeps_previous)
 		free(db);
 	}
 	free(out);
+	/* Again within the same second as a restore before it: that one's kept name is
+	 * taken (made here for the next seconds), so this one keeps its own under _2. */
+	{
+		char names[8][64];
+		time_t now = time(NULL);
+		for (int i = 0; i < 8; i++) {
+			char stamp[32];
+			qb_stamp(now + i, stamp, sizeof(stamp));
+			snprintf(names[i], sizeof(names[i]), "qb_live_before_%s", stamp);
+			tu_pg_create_db(names[i]);
+		}
+		rc = run(&out, dir, "qb_src5", args);
+		ck_assert_msg(rc == 0 && strstr(out, "qb_live_before_") && strstr(out, "_2\""),
+			      "a taken name (%d): %s", rc, out);
+		free(out);
+		for (int i = 0; i < 8; i++)
+			tu_pg_drop_db(names[i]);
+		ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE "
+					 "'qb_live_before_%';", &out), 0);
+		out[strcspn(out, "\n")] = '\0';
+		ck_assert_msg(strlen(out) > 2 && !strcmp(out + strlen(out) - 2, "_2"), "kept: %s", out);
+		tu_pg_drop_db(out);
+		free(out);
+	}
 	free(args);
 	free(path);
 	tu_rm_rf(dir);

@@ -36,6 +36,21 @@ static void s3_put(const char *bucket, const char *key, const char *data)
 	free(out);
 }
 
+/* GET bucket/key, signed as the tests' server expects; the body into *out when out. */
+static int s3_get(const char *bucket, const char *key, char **out)
+{
+	return tu_sh(out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
+		     "'%s/%s/%s'%s", tu_env("QB_TEST_S3_ENDPOINT"), bucket, key,
+		     out ? "" : " >/dev/null");
+}
+
+static void s3_delete(const char *bucket, const char *key)
+{
+	ck_assert_int_eq(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user "
+			       "test:test-secret -X DELETE '%s/%s/%s'", tu_env("QB_TEST_S3_ENDPOINT"),
+			       bucket, key), 0);
+}
+
 static void make_code_tree(const char *code)
 {
 	ck_assert_int_eq(tu_sh(NULL,
@@ -302,8 +317,7 @@ START_TEST(full_run_rotates_and_lists)
 
 	/* The emergency runbook: qrestore --latest puts back the database and the documents. */
 	ck_assert_int_eq(tu_psql("qb_run1", "DELETE FROM t WHERE id > 10;", NULL), 0);
-	ck_assert_int_eq(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "-X DELETE '%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	s3_delete(e->bucket, "client1/contrat.pdf");
 	rc = tu_sh(&out, "env -u DATABASE_URL %s/qrestore --config '%s' --latest </dev/null", tu_env("QB_BUILD"), e->conf);
 	ck_assert_msg(rc == 5 && strstr(out, "--yes"), "without a terminal --latest asks for --yes (%d): %s", rc, out);
 	free(out);
@@ -315,8 +329,7 @@ START_TEST(full_run_rotates_and_lists)
 	ck_assert_int_eq(tu_psql("qb_run1", "SELECT count(*) FROM t;", &out), 0);
 	ck_assert_str_eq(out, "1000\n");
 	free(out);
-	ck_assert_int_eq(tu_sh(&out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret '%s/%s/client1/contrat.pdf'",
-			       tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_eq(s3_get(e->bucket, "client1/contrat.pdf", &out), 0);
 	ck_assert_str_eq(out, "PDF-1");
 	free(out);
 	teardown(e);
@@ -966,8 +979,7 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 
 	/* The application still connected: refused before the load, the documents go on. */
 	ck_assert_int_eq(tu_psql("qb_latest", "DELETE FROM t WHERE id > 10;", NULL), 0);
-	ck_assert_int_eq(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "-X DELETE '%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	s3_delete(e->bucket, "client1/contrat.pdf");
 	s3_put(e->bucket, "client3/new.pdf", "PDF-3");
 	hold_connection("qb_latest");
 	rc = qr(&out, e, "--latest --yes");
@@ -987,8 +999,7 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 				 &out), 0);
 	ck_assert_str_eq(out, "0\n");
 	free(out);
-	ck_assert_int_eq(tu_sh(&out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "'%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_eq(s3_get(e->bucket, "client1/contrat.pdf", &out), 0);
 	ck_assert_str_eq(out, "PDF-1");
 	free(out);
 
@@ -1003,18 +1014,15 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 		   "--terminate-connections --yes </dev/null", e->dir, tu_env("QB_BUILD"), e->conf);
 	release_connection("qb_latest");
 	ck_assert_int_eq(tu_sh(NULL, "rm -rf \"$(cat '%s/decoy')\"", e->dir), 0);
-	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "'%s/%s/decoy.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_ne(s3_get(e->bucket, "decoy.pdf", NULL), 0);
 	ck_assert_msg(rc == 0 && strstr(out, "qb_latest_before_") && strstr(out, "1 deleted") &&
 		      !strstr(out, "NOT restored"), "--latest --delete --terminate-connections (%d): %s", rc, out);
 	free(out);
 	ck_assert_int_eq(tu_psql("qb_latest", "SELECT count(*) FROM t;", &out), 0);
 	ck_assert_str_eq(out, "1000\n");
 	free(out);
-	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "'%s/%s/client3/new.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
-	ck_assert_int_eq(tu_sh(&out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "'%s/%s/client1/contrat.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_ne(s3_get(e->bucket, "client3/new.pdf", NULL), 0);
+	ck_assert_int_eq(s3_get(e->bucket, "client1/contrat.pdf", &out), 0);
 	ck_assert_str_eq(out, "PDF-1");
 	free(out);
 
@@ -1022,9 +1030,8 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 	 * go back, and the last line says so (exit 6). */
 	ck_assert_int_eq(tu_sh(NULL, "f=$(ls -d '%s'/minio_*)/%s/client1/contrat.pdf && rm \"$f\" && "
 			       "printf 'PDF-X' > \"$f\"", e->backups, e->bucket), 0);
-	ck_assert_int_eq(tu_sh(NULL, "for k in client1/contrat.pdf client2/scan.pdf; do curl -sf --aws-sigv4 "
-			       "'aws:amz:us-east-1:s3' --user test:test-secret -X DELETE \"%s/%s/$k\" || exit 1; done",
-			       tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	s3_delete(e->bucket, "client1/contrat.pdf");
+	s3_delete(e->bucket, "client2/scan.pdf");
 	s3_put(e->bucket, "client3/new.pdf", "PDF-3");
 	rc = qr(&out, e, "--latest --delete --terminate-connections --yes");
 	line = last_line(out);
@@ -1034,12 +1041,9 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 		      "damaged object (%d), last line: %s\n(all: %s)", rc, line, out);
 	free(line);
 	free(out);
-	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "'%s/%s/client3/new.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
-	ck_assert_int_ne(tu_sh(NULL, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "'%s/%s/client1/contrat.pdf' >/dev/null", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
-	ck_assert_int_eq(tu_sh(&out, "curl -sf --aws-sigv4 'aws:amz:us-east-1:s3' --user test:test-secret "
-			       "'%s/%s/client2/scan.pdf'", tu_env("QB_TEST_S3_ENDPOINT"), e->bucket), 0);
+	ck_assert_int_ne(s3_get(e->bucket, "client3/new.pdf", NULL), 0);
+	ck_assert_int_ne(s3_get(e->bucket, "client1/contrat.pdf", NULL), 0);
+	ck_assert_int_eq(s3_get(e->bucket, "client2/scan.pdf", &out), 0);
 	ck_assert_str_eq(out, "PDF-2");
 	free(out);
 

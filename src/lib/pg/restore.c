@@ -107,6 +107,45 @@ static char *derived_name(const char *name, const char *suffix)
 	return qb_asprintf("%.*s%s", (int)n, name, suffix);
 }
 
+/* NAME_<what>_<stamp>, else NAME_<what>_<stamp>_2, _3...: the first that no
+ * database has.  A second restore within the same second would otherwise find
+ * the first one's name taken, and fail at the swap after the whole load. */
+static int free_name(PGconn *c, const char *name, const char *what, const char *stamp,
+		     char **out, struct qb_err *err)
+{
+	for (int n = 1; n <= 100; n++) {
+		char suffix[64];
+		const char *params[1];
+		PGresult *r;
+		bool taken;
+
+		if (n == 1)
+			snprintf(suffix, sizeof(suffix), "_%s_%s", what, stamp);
+		else
+			snprintf(suffix, sizeof(suffix), "_%s_%s_%d", what, stamp, n);
+		if (!(*out = derived_name(name, suffix)))
+			return qb_err_set(err, QB_ENOMEM, "out of memory");
+		params[0] = *out;
+		r = PQexecParams(c, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", 1,
+				 NULL, params, NULL, NULL, 0);
+		if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+			int rc = pgc_fail(c, r, err, "unable to look up database names");
+			PQclear(r);
+			free(*out);
+			*out = NULL;
+			return rc;
+		}
+		taken = PQntuples(r) > 0;
+		PQclear(r);
+		if (!taken)
+			return QB_OK;
+		free(*out);
+		*out = NULL;
+	}
+	return qb_err_set(err, QB_EREFUSED, "100 databases are already named like \"%s_%s_%s\": "
+			  "drop the ones no longer needed", name, what, stamp);
+}
+
 static int create_scratch(PGconn *c, const struct target *t, const struct qb_db_script_info *info,
 			  const char *scratch, struct qb_err *err)
 {
@@ -296,7 +335,7 @@ static int lookup(const struct qb_config *cfg, const struct qb_db_restore_opts *
 		  char **scratch, char **previous, PGconn **maint, struct qb_err *err)
 {
 	char *name = opts->target_db ? strdup(opts->target_db) : pgc_default_dbname(cfg);
-	char stamp[32], suffix[48];
+	char stamp[32];
 	int rc;
 
 	if (!name)
@@ -314,12 +353,12 @@ static int lookup(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	    (rc = open_connections(*maint, t->name, false, err)))
 		return rc;
 	qb_stamp(time(NULL), stamp, sizeof(stamp));
-	snprintf(suffix, sizeof(suffix), "_qbrestore_%s", stamp);
-	*scratch = derived_name(t->name, suffix);
-	snprintf(suffix, sizeof(suffix), "_before_%s", stamp);
-	*previous = t->exists && !opts->drop_after ? derived_name(t->name, suffix) : NULL;
-	if (!*scratch || (t->exists && !opts->drop_after && !*previous))
-		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	*previous = NULL;
+	rc = free_name(*maint, t->name, "qbrestore", stamp, scratch, err);
+	if (!rc && t->exists && !opts->drop_after)
+		rc = free_name(*maint, t->name, "before", stamp, previous, err);
+	if (rc)
+		return rc;
 	if (opts->drop_after) {
 		/* A restore test never touches NAME: it restores into the scratch copy only. */
 		t->exists = false;
