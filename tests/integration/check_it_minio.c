@@ -1195,6 +1195,18 @@ START_TEST(restore_mc_mirror_folder)
 	ck_assert_int_eq(qb_minio_restore(cfg, p, true, NULL, &st, &err), QB_OK);
 	ck_assert_uint_eq(st.skipped, 7);
 	ck_assert_uint_eq(st.deleted, 0);
+	/* A symlink and a FIFO in the folder are keys left out: the server's a/b.txt is
+	 * neither overwritten nor deleted by --delete, and nothing waits on the FIFO. */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s/it-mc/a' && rm b.txt && ln -s ../a-b.txt b.txt && "
+			       "mkfifo fifo", p), 0);
+	ck_assert_int_eq(qb_minio_restore(cfg, p, true, NULL, &st, &err), QB_ECORRUPT);
+	ck_assert_msg(strstr(err.msg, "2 objects not restored"), "%s", err.msg);
+	ck_assert_uint_eq(st.damaged, 2);
+	ck_assert_uint_eq(st.skipped, 6);
+	ck_assert_uint_eq(st.deleted, 0);
+	ck_assert_uint_eq(st.uploaded, 0);
+	ck_assert_int_eq(qb_s3_head_object(s3, "it-mc", "a/b.txt", &res, &err), QB_OK);
+	ck_assert_int_eq(qb_s3_head_object(s3, "it-mc", "a/fifo", &res, &err), QB_ENOTFOUND);
 	ck_assert_int_eq(qb_minio_restore(cfg, "no-such-snapshot", false, NULL, &st, &err),
 			 QB_ENOTFOUND);
 	keylist_free(&l);

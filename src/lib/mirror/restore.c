@@ -204,6 +204,7 @@ static int local_next(struct rest *r, struct qb_err *err)
 static int open_local(struct rest *r, const struct local *l, int *fd, struct qb_err *err)
 {
 	struct stat st;
+	bool reg;
 
 	/* O_NONBLOCK: a FIFO planted in the snapshot must not hang the restore;
 	 * it changes nothing for a regular file. */
@@ -217,12 +218,17 @@ static int open_local(struct rest *r, const struct local *l, int *fd, struct qb_
 		return qb_err_sys(err, r->local_bad ? QB_ECORRUPT : QB_EIO, e,
 				  "unable to open '%s' of the snapshot", l->path);
 	}
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != l->size) {
+	reg = fstat(*fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (!reg || (uint64_t)st.st_size != l->size) {
 		close(*fd);
 		*fd = -1;
 		r->local_bad = true;
+		if (!reg)
+			return qb_err_set(err, QB_ECORRUPT, "'%s' of the snapshot is not a regular "
+					  "file", l->path);
 		return qb_err_set(err, QB_ECORRUPT, "'%s' of the snapshot is not the %llu bytes "
-				  "the index says", l->path, (unsigned long long)l->size);
+				  "%s", l->path, (unsigned long long)l->size,
+				  r->idx ? "the index says" : "it had when listed");
 	}
 	return QB_OK;
 }

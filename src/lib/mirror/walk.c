@@ -17,7 +17,6 @@
 
 #include "mirror/mirror_int.h"
 #include "qb/array.h"
-#include "qb/log.h"
 
 struct name {
 	char *s;
@@ -95,7 +94,9 @@ static int load_level(struct mx_walk *w, int fd, size_t plen, struct qb_err *err
 		bool dir;
 
 		/* Every other name is a key: qbackup writes no temporary file inside a
-		 * bucket's folder, and a skipped file would be deleted by --delete. */
+		 * bucket's folder.  A symlink or special file is a key too, so that
+		 * --delete does not delete the server's object of that name: the
+		 * restore finds it is no regular file and leaves that object out. */
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (de->d_type == DT_DIR || de->d_type == DT_REG) {
@@ -105,11 +106,6 @@ static int load_level(struct mx_walk *w, int fd, size_t plen, struct qb_err *err
 				rc = qb_err_sys(err, QB_EIO, errno, "unable to stat '%s'",
 						de->d_name);
 				break;
-			}
-			if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-				qb_log(QB_LOG_WARN, "skipping '%s/%s%s': not a regular file",
-				       w->top, w->path.data ? w->path.data : "", de->d_name);
-				continue;
 			}
 			dir = S_ISDIR(st.st_mode);
 		}
