@@ -63,12 +63,14 @@ void mx_reader_free(struct mx_reader *r);
  * stored file's mtime is set; false if it cannot be read. */
 bool mx_iso_time(const char *iso, time_t *t);
 
-/* walk.c: regular files under dirfd/sub in key order ("a-b" before "a/b"), as paths
- * relative to dirfd/sub.  Only one folder level's names are held per depth. */
+/* walk.c: what is not a folder under dirfd/sub, in key order ("a-b" before "a/b"),
+ * as paths relative to dirfd/sub: regular files, and symlinks and special files
+ * (*regular false; regular may be NULL).  Only one folder level's names are held
+ * per depth. */
 struct mx_walk;
 int mx_walk_open(struct mx_walk **out, int dirfd, const char *sub, struct qb_err *err);
-int mx_walk_next(struct mx_walk *w, const char **rel, uint64_t *size, bool *got,
-		 struct qb_err *err);
+int mx_walk_next(struct mx_walk *w, const char **rel, uint64_t *size, bool *regular,
+		 bool *got, struct qb_err *err);
 void mx_walk_free(struct mx_walk *w);
 /* Sorted names of the bucket folders of a snapshot (no dot names); caller frees each. */
 int mx_list_bucket_dirs(int rootfd, char ***names, unsigned *n, struct qb_err *err);

@@ -182,7 +182,7 @@ static int local_next(struct rest *r, struct qb_err *err)
 	} else if (r->walk) {
 		const char *rel;
 		bool got;
-		if ((rc = mx_walk_next(r->walk, &rel, &l->size, &got, err)) || !got)
+		if ((rc = mx_walk_next(r->walk, &rel, &l->size, NULL, &got, err)) || !got)
 			return rc;
 		l->key = qb_strdup(rel);
 		l->path = qb_asprintf("%s/%s", r->bucket, rel);

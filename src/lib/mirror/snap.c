@@ -176,11 +176,12 @@ int qb_minio_snapshot_info(const char *snapshot_dir, uint64_t *objects, uint64_t
 			while (!rc) {
 				const char *rel;
 				uint64_t size;
-				rc = mx_walk_next(w, &rel, &size, &got, err);
+				bool regular;
+				rc = mx_walk_next(w, &rel, &size, &regular, &got, err);
 				if (rc || !got)
 					break;
-				no++;
-				nb += size;
+				no += regular;
+				nb += regular ? size : 0;
 			}
 			mx_walk_free(w);
 		}

@@ -160,8 +160,8 @@ int mx_walk_open(struct mx_walk **out, int dirfd, const char *sub, struct qb_err
 	return QB_OK;
 }
 
-int mx_walk_next(struct mx_walk *w, const char **rel, uint64_t *size, bool *got,
-		 struct qb_err *err)
+int mx_walk_next(struct mx_walk *w, const char **rel, uint64_t *size, bool *regular,
+		 bool *got, struct qb_err *err)
 {
 	int rc;
 
@@ -197,6 +197,8 @@ int mx_walk_next(struct mx_walk *w, const char **rel, uint64_t *size, bool *got,
 					  w->path.data);
 		*rel = w->path.data;
 		*size = (uint64_t)st.st_size;
+		if (regular)
+			*regular = S_ISREG(st.st_mode);
 		*got = true;
 		return QB_OK;
 	}
