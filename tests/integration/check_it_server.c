@@ -1109,6 +1109,42 @@ START_TEST(test_stop_waits_for_job)
 }
 END_TEST
 
+/* A second signal while the stop waits for a backup stops at once, as a crash
+ * would: no backup under a final name, and the run lock free for the next run. */
+START_TEST(test_second_signal_stops_now)
+{
+	struct srv s;
+	struct resp r;
+	pid_t holder;
+	char *text;
+	int st;
+
+	make_db();
+	srv_start(&s, TOKEN, DB);
+	holder = hold_table(120);
+	expect(&s, "POST", "/backup?async=1", TOKEN, "{\"type\":\"db\"}", 202, &r);
+	resp_free(&r);
+	wait_run_lock(&s);
+	ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
+	ck_assert_msg(wait_exit(s.pid, 1.5) == -1, "the server left its backup behind");
+	ck_assert_int_eq(kill(s.pid, SIGINT), 0);
+	st = wait_exit(s.pid, 10);
+	release_table(holder);
+	text = srv_log(&s);
+	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1,
+		      "status %d after a second signal:\n%s", st, text);
+	ck_assert_msg(strstr(text, "received SIGINT again: stopping now"), "%s", text);
+	check_log(text);
+	free(text);
+	ck_assert_int_eq(count_prefix(&s, "db_"), 0);
+	tu_rm_rf(s.root);
+	free(s.root);
+	free(s.bdir);
+	free(s.log);
+	free(s.conf);
+}
+END_TEST
+
 /* A POST whose body is still arriving when SIGTERM comes: answered 503, and no
  * backup starts on the way out (it used to get its 202 and hold the stop up). */
 START_TEST(test_post_during_stop_refused)
@@ -1505,6 +1541,7 @@ Suite *suite_it_server(void)
 	tcase_add_test(tc, test_one_run_at_a_time);
 	tcase_add_test(tc, test_long_sync_post);
 	tcase_add_test(tc, test_stop_waits_for_job);
+	tcase_add_test(tc, test_second_signal_stops_now);
 	tcase_add_test(tc, test_post_during_stop_refused);
 	tcase_add_test(tc, test_fuzz);
 	tcase_add_test(tc, test_slow_clients);
