@@ -179,15 +179,21 @@ static int is_member_of(const struct names *g, const char *name)
 	return yes;
 }
 
-int arc_guard_check(struct arc_guard *g, struct archive_entry *e, struct qb_err *err)
+/* A member's name: as stored, or its UTF-8 form when the locale cannot show it. */
+static const char *member_path(struct archive_entry *e)
 {
 	const char *path = archive_entry_pathname(e);
+
+	return path ? path : archive_entry_pathname_utf8(e);
+}
+
+int arc_guard_check(struct arc_guard *g, struct archive_entry *e, struct qb_err *err)
+{
+	const char *path = member_path(e);
 	const char *hard = archive_entry_hardlink(e);
 	char *norm;
 	int rc, hard_to_link = 0;
 
-	if (!path)
-		path = archive_entry_pathname_utf8(e);
 	if (!path || !path[0])
 		return qb_err_set(err, QB_EREFUSED, "refusing a member with an empty name");
 	rc = check_name(g, path, path, "its name", err);
@@ -206,8 +212,7 @@ int arc_guard_check(struct arc_guard *g, struct archive_entry *e, struct qb_err 
 
 int arc_guard_leave_out(struct arc_guard *g, struct archive_entry *e, struct qb_err *err)
 {
-	const char *path = archive_entry_pathname(e);
-	char *norm = normalize(path ? path : archive_entry_pathname_utf8(e));
+	char *norm = normalize(member_path(e));
 
 	if (!norm || remember(&g->gone, norm))
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
@@ -216,13 +221,12 @@ int arc_guard_leave_out(struct arc_guard *g, struct archive_entry *e, struct qb_
 
 void arc_guard_extracted(struct arc_guard *g, struct archive_entry *e)
 {
-	const char *path = archive_entry_pathname(e);
 	char *norm;
 	size_t at;
 
 	if (!g->gone.n)
 		return;
-	norm = normalize(path ? path : archive_entry_pathname_utf8(e));
+	norm = normalize(member_path(e));
 	if (norm && find(&g->gone, norm, strlen(norm), &at)) {
 		free(g->gone.v[at]);
 		memmove(g->gone.v + at, g->gone.v + at + 1, (g->gone.n - at - 1) * sizeof(char *));
