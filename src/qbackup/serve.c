@@ -18,20 +18,28 @@
 
 static sigset_t stop_signals;
 
+/* Wait for one of the stop signals; its name without "SIG". */
+static const char *wait_stop_signal(void)
+{
+	const char *name;
+	int sig = 0;
+
+	while (sigwait(&stop_signals, &sig) != 0)
+		;
+	name = sigabbrev_np(sig);
+	return name ? name : "?";
+}
+
 /* The first signal stops the server once a running backup has finished; a second
  * one (Ctrl-C again) stops it at once, as a crash would: the backup's files keep
  * their temporary names, and the next run removes them. */
 static void *second_signal(void *arg)
 {
-	const char *name;
-	int sig = 0;
+	const char *name = wait_stop_signal();
 
 	(void)arg;
-	while (sigwait(&stop_signals, &sig) != 0)
-		;
-	name = sigabbrev_np(sig);
 	qb_log(QB_LOG_WARN, "received SIG%s again: stopping now, without waiting for the "
-	       "running backup (the next run removes what it left)", name ? name : "?");
+	       "running backup (the next run removes what it left)", name);
 	_exit(EXIT_FAILED);
 	return NULL;
 }
@@ -42,8 +50,6 @@ int cmd_serve(struct cli *c, struct args *a, int argc, char **argv)
 	struct qb_err err = { 0 };
 	sigset_t *set = &stop_signals;
 	pthread_t watcher;
-	const char *name;
-	int sig = 0;
 
 	(void)argv;
 	if (argc > a->first + 1) {
@@ -62,10 +68,7 @@ int cmd_serve(struct cli *c, struct args *a, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (qb_server_start(&srv, c->cfg, a->listen, &err))
 		return cli_fail(c, &err);
-	while (sigwait(set, &sig) != 0)
-		;
-	name = sigabbrev_np(sig);
-	qb_log(QB_LOG_INFO, "received SIG%s, stopping", name ? name : "?");
+	qb_log(QB_LOG_INFO, "received SIG%s, stopping", wait_stop_signal());
 	if (pthread_create(&watcher, NULL, second_signal, NULL) == 0)
 		pthread_detach(watcher);
 	qb_server_stop(srv);
