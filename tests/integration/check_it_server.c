@@ -315,6 +315,16 @@ static int wait_exit(pid_t pid, double seconds)
 	return -1;
 }
 
+/* Its files and folders gone, once the server has exited. */
+static void srv_free(struct srv *s)
+{
+	tu_rm_rf(s->root);
+	free(s->root);
+	free(s->bdir);
+	free(s->log);
+	free(s->conf);
+}
+
 /* After the server exited with wait status st: a clean stop, a clean log; then tidy up. */
 static void srv_finish(struct srv *s, int st)
 {
@@ -326,11 +336,7 @@ static void srv_finish(struct srv *s, int st)
 	ck_assert_msg(strstr(text, "server stopped"), "no clean stop in the log:\n%s", text);
 	check_log(text);
 	free(text);
-	tu_rm_rf(s->root);
-	free(s->root);
-	free(s->bdir);
-	free(s->log);
-	free(s->conf);
+	srv_free(s);
 }
 
 static void srv_stop(struct srv *s)
@@ -1080,22 +1086,31 @@ START_TEST(test_long_sync_post)
 }
 END_TEST
 
+/* A server with a backup held up by a locked table (the holder returned), sent
+ * SIGTERM: still running, waiting for the backup. */
+static pid_t stop_during_backup(struct srv *s)
+{
+	struct resp r;
+	pid_t holder;
+
+	make_db();
+	srv_start(s, TOKEN, DB);
+	holder = hold_table(120);
+	expect(s, "POST", "/backup?async=1", TOKEN, "{\"type\":\"db\"}", 202, &r);
+	resp_free(&r);
+	wait_run_lock(s);
+	ck_assert_int_eq(kill(s->pid, SIGTERM), 0);
+	ck_assert_msg(wait_exit(s->pid, 1.5) == -1, "the server left its backup behind");
+	return holder;
+}
+
 START_TEST(test_stop_waits_for_job)
 {
 	struct srv s;
-	struct resp r;
-	pid_t holder;
+	pid_t holder = stop_during_backup(&s);
 	char *text;
 	int st;
 
-	make_db();
-	srv_start(&s, TOKEN, DB);
-	holder = hold_table(120);
-	expect(&s, "POST", "/backup?async=1", TOKEN, "{\"type\":\"db\"}", 202, &r);
-	resp_free(&r);
-	wait_run_lock(&s);
-	ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
-	ck_assert_msg(wait_exit(s.pid, 1.5) == -1, "the server left its backup behind");
 	/* No longer accepting while it waits. */
 	ck_assert_int_le(raw(s.port, "GET /health HTTP/1.0\r\n\r\n", 24, true, 1000, NULL, 0), 0);
 	release_table(holder);
@@ -1114,19 +1129,10 @@ END_TEST
 START_TEST(test_second_signal_stops_now)
 {
 	struct srv s;
-	struct resp r;
-	pid_t holder;
+	pid_t holder = stop_during_backup(&s);
 	char *text;
 	int st;
 
-	make_db();
-	srv_start(&s, TOKEN, DB);
-	holder = hold_table(120);
-	expect(&s, "POST", "/backup?async=1", TOKEN, "{\"type\":\"db\"}", 202, &r);
-	resp_free(&r);
-	wait_run_lock(&s);
-	ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
-	ck_assert_msg(wait_exit(s.pid, 1.5) == -1, "the server left its backup behind");
 	ck_assert_int_eq(kill(s.pid, SIGINT), 0);
 	st = wait_exit(s.pid, 10);
 	release_table(holder);
@@ -1137,11 +1143,7 @@ START_TEST(test_second_signal_stops_now)
 	check_log(text);
 	free(text);
 	ck_assert_int_eq(count_prefix(&s, "db_"), 0);
-	tu_rm_rf(s.root);
-	free(s.root);
-	free(s.bdir);
-	free(s.log);
-	free(s.conf);
+	srv_free(&s);
 }
 END_TEST
 
