@@ -25,8 +25,6 @@
 #include "qb/log.h"
 #include "qb/s3.h"
 
-#define EMPTY_MD5 "d41d8cd98f00b204e9800998ecf8427e"
-
 struct local {
 	bool got;
 	char *key;
@@ -435,27 +433,21 @@ static int upload_multipart(struct rest *r, const struct local *l, int fd, struc
 static int upload(struct rest *r, const struct local *l, struct qb_err *err)
 {
 	struct upload *u;
+	bool multipart;
 	int fd, rc;
 
 	if ((rc = open_local(r, l, &fd, err)))
 		return rc;
-	/* An empty body gives the upload nothing to check: an index MD5 that is not the
-	 * empty file's says the index line is damaged. */
-	if (l->size == 0 && l->md5[0] && strcasecmp(l->md5, EMPTY_MD5)) {
+	multipart = l->size > qb_s3_conf_of(r->s3)->part_size;
+	/* The Content-MD5 check, made while the body is sent, covers neither a whole
+	 * upload in parts nor an empty body (nothing passes through it): the file is
+	 * checked first. */
+	if ((multipart || l->size == 0) && (rc = check_md5(r, l, err))) {
 		close(fd);
-		r->local_bad = true;
-		return qb_err_set(err, QB_ECORRUPT, "the index gives the empty '%s' the MD5 %s, "
-				  "not an empty file's: object '%s' in bucket '%s' is not restored "
-				  "from it", l->path, l->md5, l->key, r->bucket);
+		return rc;
 	}
-	if (l->size > qb_s3_conf_of(r->s3)->part_size) {
-		/* No Content-MD5 covers a whole upload in parts: check the file first. */
-		if ((rc = check_md5(r, l, err))) {
-			close(fd);
-			return rc;
-		}
+	if (multipart)
 		return upload_multipart(r, l, fd, err);
-	}
 	u = calloc(1, sizeof(*u));
 	if (!u || !(u->key = qb_strdup(l->key))) {
 		free(u);
