@@ -78,6 +78,7 @@ struct qb_db_script_info {
 	char encoding[64];        /* from a qbackup header, else "" */
 	char lc_collate[128];
 	char lc_ctype[128];
+	char owner[256];          /* the source database's owner, from a qbackup header, else "" */
 };
 
 /* Read the whole script; QB_ECORRUPT when truncated or damaged, when it holds
@@ -122,9 +123,17 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 		  struct qb_db_restore_result *res, struct qb_err *err);
 void qb_db_restore_result_release(struct qb_db_restore_result *res);
 
-/* The database a restore would replace: its name, and whether it exists. */
-int qb_db_target(const struct qb_config *cfg, const char *target_db, char **name,
-		 bool *exists, struct qb_err *err);
+/* The database a restore would replace (target_db, or the one the configuration
+ * names), for the question asked before: refused as qb_db_restore() refuses it
+ * (a template; "postgres" when nothing names it).  Release with qb_db_target_release(). */
+struct qb_db_target {
+	char *name;
+	char *server;                 /* "HOST:PORT" as connected (HOST may be a socket folder) */
+	bool exists;
+};
+int qb_db_target(const struct qb_config *cfg, const char *target_db, struct qb_db_target *out,
+		 struct qb_err *err);
+void qb_db_target_release(struct qb_db_target *t);
 
 /* Drop a database (used by restore tests); refuses the connection's own database. */
 int qb_db_drop(const struct qb_config *cfg, const char *name, struct qb_err *err);

@@ -92,6 +92,9 @@ void cli_init(struct cli *c, const char *prog)
 {
 	memset(c, 0, sizeof(*c));
 	umask(077);
+	/* What was done (standard output) and the log (standard error) stay in
+	 * order in one file, for cron's log and a restore's transcript. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	c->prog = prog;
 	c->verbosity = 1;
 	c->tty = isatty(STDERR_FILENO);

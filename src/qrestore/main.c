@@ -5,7 +5,7 @@
  *	qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]
  *	qrestore --minio DIR [--delete] [--yes]
  *	qrestore --code FILE --to DIR
- *	qrestore --latest [--delete] [--yes] [--terminate-connections]
+ *	qrestore --latest [--target-db NAME] [--delete] [--yes] [--terminate-connections]
  *
  * FILE and DIR are paths, or bare names looked up in BACKUP_DIR.
  */
@@ -34,7 +34,7 @@ static const char usage[] =
 	"       qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]\n"
 	"       qrestore --minio DIR [--delete] [--yes]\n"
 	"       qrestore --code FILE --to DIR\n"
-	"       qrestore --latest [--delete] [--yes] [--terminate-connections]\n"
+	"       qrestore --latest [--target-db NAME] [--delete] [--yes] [--terminate-connections]\n"
 	"options: --config FILE, -q, -v, --version\n";
 
 struct args {
@@ -129,14 +129,16 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 					.progress = &c->progress };
 	struct qb_db_restore_result r;
 	struct qb_db_script_info info;
+	struct qb_db_target tgt;
 	struct qb_manifest_entry e;
 	struct qb_err err = { 0 };
-	bool in_dir, exists = false;
-	char *target = NULL, *path = resolve(c, arg, &in_dir);
+	bool in_dir;
+	char *path = resolve(c, arg, &in_dir);
 	const char *base;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
+	memset(&tgt, 0, sizeof(tgt));
 	if (!path)
 		return EXIT_FAILED;
 	/* A backup of ours has a manifest beside it: check the file against it. */
@@ -157,11 +159,11 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 	o.path = path;
 	/* Only a question needs the target looked up here (the library does it
 	 * too): replacing an existing database without --yes. */
-	rc = confirmed || a->yes ? QB_OK : qb_db_target(c->cfg, a->target_db, &target, &exists, &err);
+	rc = confirmed || a->yes ? QB_OK : qb_db_target(c->cfg, a->target_db, &tgt, &err);
 	/* Before asking, check the whole file: a damaged one is refused without a
 	 * question.  With nothing to ask, the library checks it while it makes the
 	 * database to restore into (nothing of the script runs before). */
-	if (!rc && exists) {
+	if (!rc && tgt.exists) {
 		rc = qb_db_check_script(path, o.expected_sha256, &info, &err);
 		if (!rc) {
 			o.checked = &info;
@@ -170,24 +172,25 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 			       o.expected_sha256 ? ", SHA-256 matches the manifest" : "");
 		}
 	}
-	if (!rc && exists) {
-		char q[512];
-		snprintf(q, sizeof(q), "Replace database \"%s\" with %s? (the current one is kept under a dated name)",
-			 target, base);
+	if (!rc && tgt.exists) {
+		char q[1024];
+		snprintf(q, sizeof(q), "Replace database \"%s\" on %s with %s? (the current one is kept "
+			 "under a dated name)", tgt.name, tgt.server, base);
 		if (!cli_confirm(c, q, a->yes, &err))
 			rc = err.code;
 	}
 	if (!rc)
 		rc = qb_db_restore(c->cfg, &o, &r, &err);
 	if (!rc) {
-		cli_line(stdout, "restored %s into database \"%s\": %llu statements, %llu rows in %.1f s", base, r.target,
-		       (unsigned long long)r.statements, (unsigned long long)r.copy_rows, r.seconds);
+		cli_line(stdout, "restored %s into %sdatabase \"%s\": %llu statements, %llu rows in %.1f s", base,
+			 r.previous ? "" : "a new ", r.target, (unsigned long long)r.statements,
+			 (unsigned long long)r.copy_rows, r.seconds);
 		if (r.previous)
 			cli_line(stdout, "the previous database is kept as \"%s\" (drop it when satisfied)", r.previous);
 		qb_db_restore_result_release(&r);
 	}
 	qb_manifest_entry_release(&e);
-	free(target);
+	qb_db_target_release(&tgt);
 	free(path);
 	return rc ? cli_fail(c, &err) : EXIT_OK;
 }
@@ -258,14 +261,6 @@ static int restore_code(struct cli *c, struct args *a)
 	return rc ? cli_fail(c, &err) : EXIT_OK;
 }
 
-/*
- * The emergency runbook's command: newest database dump and document snapshot, one
- * question that names all it will do (the deletion --delete asks for too).  A part
- * that fails does not stop the other, as before: the documents come back from their
- * snapshot whatever happened to the database.  So that a failure above is not
- * followed by a last line that reads like success, the last line then says what was
- * restored and what was not.
- */
 /* A backup the catalog of BACKUP_DIR named, by its whole path: a bare name is
  * looked up in the current folder first, and a copy of the same name there is
  * not the backup the question named. */
@@ -279,14 +274,58 @@ static int restore_listed(struct cli *c, struct args *a, const char *name,
 	return rc;
 }
 
+/* The last line of --latest when a part did not go through: what was restored and
+ * what was not, so that a failure above is not followed by one that reads like success. */
+static void latest_summary(struct cli *c, const struct args *a, const struct qb_backup *db,
+			   const struct qb_backup *mn, int rdb, int rmn)
+{
+	char dpart[320], mpart[512];
+
+	if (rdb)
+		snprintf(dpart, sizeof(dpart), "database NOT restored (see above)");
+	else if (db)
+		snprintf(dpart, sizeof(dpart), "database restored from %s", db->name);
+	else
+		snprintf(dpart, sizeof(dpart), "no database dump to restore");
+	if (rdb && mn)
+		snprintf(mpart, sizeof(mpart), "documents NOT restored either, so that they still "
+			 "match the database (once it is restored, run qrestore --latest again; "
+			 "qrestore --minio %s restores the documents alone)", mn->name);
+	else if (rmn && a->damaged)
+		snprintf(mpart, sizeof(mpart), "documents restored from %s except %llu "
+			 "damaged object%s (see above)", mn->name,
+			 (unsigned long long)a->damaged, a->damaged == 1 ? "" : "s");
+	else if (rmn)
+		snprintf(mpart, sizeof(mpart), "documents NOT restored (see above)");
+	else if (mn)
+		snprintf(mpart, sizeof(mpart), "documents restored from %s", mn->name);
+	else
+		snprintf(mpart, sizeof(mpart), "documents not restored (%s)",
+			 qb_minio_configured(c->cfg) ? "no snapshot" : "MINIO_ENDPOINT is not set");
+	fflush(stdout);
+	cli_line(stderr, "%s: %s; %s", c->prog, dpart, mpart);
+}
+
+/*
+ * The emergency runbook's command: newest database dump and document snapshot,
+ * one question that names all it will do (the database and its server, the
+ * documents' server, the deletion --delete asks for).  The database goes first;
+ * when it is not restored (refused, damaged, interrupted: the target is then as
+ * it was), the documents are left as they are too, since the snapshot's would
+ * no longer match the database (objects uploaded since, which the database
+ * names, deleted or reverted).  Documents that fail leave the restored
+ * database in place.
+ */
 static int latest(struct cli *c, struct args *a)
 {
 	struct qb_catalog *cat = NULL;
+	struct qb_db_target tgt;
 	struct qb_err err = { 0 };
 	const struct qb_backup *db, *mn;
-	char q[1280], url[512] = "", dpart[320], mpart[320];
+	char q[2048], url[512] = "", dbq[768] = "";
 	int rdb = EXIT_OK, rmn = EXIT_OK;
 
+	memset(&tgt, 0, sizeof(tgt));
 	/* Names only: an emergency restore does not wait for fourteen snapshots to be sized. */
 	if (qb_catalog_scan_newest(&cat, qb_backup_dir(c->cfg), &err))
 		return cli_fail(c, &err);
@@ -297,45 +336,36 @@ static int latest(struct cli *c, struct args *a)
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);
 	}
+	/* The database the question names, looked up before anything is asked or done. */
+	if (db && qb_db_target(c->cfg, a->target_db, &tgt, &err)) {
+		qb_catalog_free(cat);
+		rdb = cli_fail(c, &err);
+		latest_summary(c, a, db, mn, rdb, rmn);
+		return rdb;
+	}
+	if (db)
+		snprintf(dbq, sizeof(dbq), "the database \"%s\" on %s from %s%s", tgt.name, tgt.server,
+			 db->name, tgt.exists ? " (the current one is kept under a dated name)"
+					      : " (a new database)");
 	if (mn)
 		endpoint(c, url, sizeof(url));
-	snprintf(q, sizeof(q), "Restore %s%s%s%s%s%s%s%s?%s",
-		 db ? "the database from " : "", db ? db->name : "", db && mn ? " and " : "",
+	snprintf(q, sizeof(q), "Restore %s%s%s%s%s%s%s?", dbq, db && mn ? ", and " : "",
 		 mn ? "the documents from " : "", mn ? mn->name : "", mn ? " to " : "",
 		 mn ? url : "",
-		 mn && a->delete_extra ? ", and DELETE the objects that are not in the snapshot" : "",
-		 db ? " (the current database is kept under a dated name)" : "");
+		 mn && a->delete_extra ? ", and DELETE the objects that are not in the snapshot" : "");
+	qb_db_target_release(&tgt);
 	if (!cli_confirm(c, q, a->yes, &err)) {
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);
 	}
 	if (db)
 		rdb = restore_listed(c, a, db->name, restore_db);
-	if (mn)
+	if (mn && !rdb)
 		rmn = restore_listed(c, a, mn->name, restore_minio);
 	if (!mn && !qb_minio_configured(c->cfg))
 		qb_log(QB_LOG_WARN, "documents not restored: MINIO_ENDPOINT is not set");
-	if (rdb || rmn) {
-		if (rdb)
-			snprintf(dpart, sizeof(dpart), "database NOT restored (see above)");
-		else if (db)
-			snprintf(dpart, sizeof(dpart), "database restored from %s", db->name);
-		else
-			snprintf(dpart, sizeof(dpart), "no database dump to restore");
-		if (rmn && a->damaged)
-			snprintf(mpart, sizeof(mpart), "documents restored from %s except %llu "
-				 "damaged object%s (see above)", mn->name,
-				 (unsigned long long)a->damaged, a->damaged == 1 ? "" : "s");
-		else if (rmn)
-			snprintf(mpart, sizeof(mpart), "documents NOT restored (see above)");
-		else if (mn)
-			snprintf(mpart, sizeof(mpart), "documents restored from %s", mn->name);
-		else
-			snprintf(mpart, sizeof(mpart), "documents not restored (%s)",
-				 qb_minio_configured(c->cfg) ? "no snapshot" : "MINIO_ENDPOINT is not set");
-		fflush(stdout);
-		fprintf(stderr, "%s: %s; %s\n", c->prog, dpart, mpart);
-	}
+	if (rdb || rmn)
+		latest_summary(c, a, db, mn, rdb, rmn);
 	qb_catalog_free(cat);
 	return rdb ? rdb : rmn;
 }

@@ -783,6 +783,38 @@ START_TEST(role_setting_without_privilege_warns)
 }
 END_TEST
 
+/* What a restore needs of its user is checked before the load, and said:
+ * CREATEDB, then the right to rename the target (its owner, or a superuser). */
+START_TEST(restore_rights_checked_first)
+{
+	char *out = NULL, *url;
+	int rc;
+
+	ck_assert_int_eq(tu_psql("postgres",
+		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_restorer') THEN "
+		"CREATE ROLE qb_restorer LOGIN CREATEDB PASSWORD 'qb-restorer-pw'; END IF; "
+		"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_nocreate') THEN "
+		"CREATE ROLE qb_nocreate LOGIN PASSWORD 'qb-nocreate-pw'; END IF; END $$;", NULL), 0);
+	make_target("qb_rights");
+	ck_assert_int_ge(asprintf(&url, "postgresql://qb_nocreate:qb-nocreate-pw@%s:%s/postgres",
+				  tu_env("QB_TEST_PGHOST"), tu_env("QB_TEST_PGPORT")), 0);
+	rc = restore_over(&out, "qb_rights", url);
+	ck_assert_msg(rc == 3 && strstr(out, "\"qb_nocreate\" may not create databases") &&
+		      strstr(out, "PGPASSWORD"), "without CREATEDB (%d): %s", rc, out);
+	free(out);
+	free(url);
+	ck_assert_int_ge(asprintf(&url, "postgresql://qb_restorer:qb-restorer-pw@%s:%s/postgres",
+				  tu_env("QB_TEST_PGHOST"), tu_env("QB_TEST_PGPORT")), 0);
+	rc = restore_over(&out, "qb_rights", url);
+	ck_assert_msg(rc == 3 && strstr(out, "may not rename database \"qb_rights\"") &&
+		      !strstr(out, "restoring"), "not the target's owner (%d): %s", rc, out);
+	free(out);
+	free(url);
+	assert_target_untouched("qb_rights");
+	tu_pg_drop_db("qb_rights");
+}
+END_TEST
+
 /*
  * The application's own role (LOGIN CREATEDB, owner of its database, not a
  * superuser) dumps and restores its database.  Dumps used to carry
@@ -826,6 +858,83 @@ START_TEST(app_owner_restores_its_own_dump)
 	free(url);
 	tu_pg_drop_db("qb_app_src");
 	tu_pg_drop_db("qb_app_dst");
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* On a new server the restore makes the database anew: it belongs to the role
+ * that owned the source (so that the application may create tables in its
+ * public schema), even one whose name holds a newline, a tab and a '%'
+ * (the dump's header line carries it encoded, and stays a comment). */
+START_TEST(new_database_gets_the_dumps_owner)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *name, *rows = NULL, *url = tu_pg_url("qb_own_src");
+	char *super = tu_pg_url("postgres");
+	int rc;
+
+	ck_assert_int_eq(tu_psql("postgres",
+		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = E'qb_o\\nw\\tn%er') "
+		"THEN CREATE ROLE \"qb_o\nw\tn%er\"; END IF; END $$;", NULL), 0);
+	tu_pg_drop_db("qb_own_src");
+	tu_pg_drop_db("qb_own_dst");
+	ck_assert_int_eq(tu_psql("postgres", "CREATE DATABASE qb_own_src OWNER \"qb_o\nw\tn%er\";", NULL), 0);
+	ck_assert_int_eq(tu_psql("qb_own_src", "CREATE TABLE t (a int); INSERT INTO t VALUES (1);", NULL), 0);
+	rc = dump_with_url(&out, dir, url);
+	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
+	free(out);
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db %s --target-db qb_own_dst "
+		   "--yes </dev/null", dir, super, tu_env("QB_BUILD"), name);
+	ck_assert_msg(rc == 0 && strstr(out, "into a new database \"qb_own_dst\"") && !strstr(out, "owner"),
+		      "qrestore into a new database (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_psql("qb_own_dst", "SELECT r.rolname = E'qb_o\\nw\\tn%er' FROM pg_roles r "
+				 "JOIN pg_database d ON d.datdba = r.oid WHERE d.datname = 'qb_own_dst';",
+				 &rows), 0);
+	ck_assert_str_eq(rows, "t\n");
+	free(rows);
+	/* gunzip | psql reads the same file: the header stays one comment line. */
+	tu_pg_drop_db("qb_own_dst");
+	ck_assert_int_eq(tu_psql("postgres", "CREATE DATABASE qb_own_dst;", NULL), 0);
+	rc = tu_sh(&out, "gunzip -c '%s/%s' | psql -X -q -v ON_ERROR_STOP=1 '%s' >/dev/null 2>&1; "
+		   "psql -X -At -c 'SELECT a FROM t' '%s'", dir, name, url, url);
+	ck_assert_msg(rc == 0, "psql: %s", out);
+	free(out);
+	free(name);
+	free(url);
+	free(super);
+	tu_pg_drop_db("qb_own_src");
+	tu_pg_drop_db("qb_own_dst");
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* DATABASE_URL without /NAME: libpq would take the user's name, "postgres", the
+ * maintenance database; a restore refuses it before anything, and names the fix. */
+START_TEST(unnamed_postgres_target_refused)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *url, *path;
+	const char *sql = "CREATE TABLE restored (a int);\n\n--\n-- PostgreSQL database dump complete\n--\n";
+	int rc;
+
+	ck_assert_int_ge(asprintf(&url, "postgresql://postgres@%s:%s", tu_env("QB_TEST_PGHOST"),
+				  tu_env("QB_TEST_PGPORT")), 0);
+	ck_assert_int_ge(asprintf(&path, "%s/small.sql", dir), 0);
+	tu_write_file(path, sql, strlen(sql));
+	rc = tu_sh(&out, "env -u PGDATABASE BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db '%s' --yes "
+		   "</dev/null", dir, url, tu_env("QB_BUILD"), path);
+	ck_assert_msg(rc == 3 && strstr(out, "names no database") && strstr(out, "--target-db"),
+		      "restore into the unnamed database (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_psql("postgres", "SELECT count(*) FROM pg_tables WHERE tablename = 'restored';",
+				 &out), 0);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+	free(path);
+	free(url);
 	tu_rm_rf(dir);
 	free(dir);
 }
@@ -894,6 +1003,9 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, restore_keeps_privileges);
 	tcase_add_test(tc, role_setting_without_privilege_warns);
 	tcase_add_test(tc, app_owner_restores_its_own_dump);
+	tcase_add_test(tc, new_database_gets_the_dumps_owner);
+	tcase_add_test(tc, unnamed_postgres_target_refused);
+	tcase_add_test(tc, restore_rights_checked_first);
 	tcase_add_test(tc, notices_not_printed);
 	tcase_add_test(tc, unparsable_url_hides_password);
 	suite_add_tcase(s, tc);

@@ -967,17 +967,24 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 	ck_assert_msg(rc == 0, "run failed (%d): %s", rc, out);
 	free(out);
 
-	/* The question covers the deletion; without a terminal, --yes is still needed. */
+	/* The question names the database, both servers and the deletion; without a
+	 * terminal, --yes is still needed. */
 	rc = qr(&out, e, "--latest --delete");
-	ck_assert_msg(rc == 5 && strstr(out, "DELETE the objects that are not in the snapshot") && strstr(out, "--yes") &&
-		      strstr(out, tu_env("QB_TEST_S3_ENDPOINT")),
-		      "--latest --delete without --yes (%d): %s", rc, out);
+	{
+		char where[128];
+		snprintf(where, sizeof(where), "the database \"qb_latest\" on 127.0.0.1:%s from db_",
+			 tu_env("QB_TEST_PGPORT"));
+		ck_assert_msg(rc == 5 && strstr(out, "DELETE the objects that are not in the snapshot") &&
+			      strstr(out, "--yes") && strstr(out, tu_env("QB_TEST_S3_ENDPOINT")) &&
+			      strstr(out, where), "--latest --delete without --yes (%d): %s", rc, out);
+	}
 	free(out);
 	rc = qr(&out, e, "--latest");
 	ck_assert_msg(rc == 5 && !strstr(out, "DELETE"), "--latest without --delete (%d): %s", rc, out);
 	free(out);
 
-	/* The application still connected: refused before the load, the documents go on. */
+	/* The application still connected: refused before the load, and the documents are
+	 * left as they are (restored alone, they would no longer match the database). */
 	ck_assert_int_eq(tu_psql("qb_latest", "DELETE FROM t WHERE id > 10;", NULL), 0);
 	s3_delete(e->bucket, "client1/contrat.pdf");
 	s3_put(e->bucket, "client3/new.pdf", "PDF-3");
@@ -988,7 +995,8 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 	ck_assert_msg(rc == 5 && strstr(out, "1 open connection(s)") && strstr(out, "--terminate-connections"),
 		      "busy database (%d): %s", rc, out);
 	ck_assert_msg(!strstr(out, "into a new database"), "the dump was loaded before the refusal: %s", out);
-	ck_assert_msg(strstr(line, "database NOT restored") && strstr(line, "documents restored from minio_"),
+	ck_assert_msg(strstr(line, "database NOT restored") && strstr(line, "documents NOT restored either") &&
+		      strstr(line, "qrestore --minio minio_") && !strstr(out, "objects uploaded"),
 		      "last line: %s\n(all: %s)", line, out);
 	free(line);
 	free(out);
@@ -999,8 +1007,9 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 				 &out), 0);
 	ck_assert_str_eq(out, "0\n");
 	free(out);
-	ck_assert_int_eq(s3_get(e->bucket, "client1/contrat.pdf", &out), 0);
-	ck_assert_str_eq(out, "PDF-1");
+	ck_assert_int_ne(s3_get(e->bucket, "client1/contrat.pdf", NULL), 0);
+	ck_assert_int_eq(s3_get(e->bucket, "client3/new.pdf", &out), 0);
+	ck_assert_str_eq(out, "PDF-3");
 	free(out);
 
 	/* --terminate-connections and --delete, answered by --yes: all of it.  Run from a

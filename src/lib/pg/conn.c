@@ -285,32 +285,36 @@ char *pgc_literal(PGconn *c, const char *s)
 	return dup_free(PQescapeLiteral(c, s, strlen(s)));
 }
 
-char *pgc_default_dbname(const struct qb_config *cfg)
+char *pgc_default_dbname(const struct qb_config *cfg, bool *named)
 {
 	const char *url = qb_config_get(cfg, "DATABASE_URL", NULL);
-	char *name = NULL;
+	char *name = NULL, *user = NULL;
 
+	/* libpq's order: the string's dbname, PGDATABASE, then the user name
+	 * (the string's, PGUSER, the operating system's). */
+	*named = true;
 	if (url) {
 		PQconninfoOption *opts = PQconninfoParse(url, NULL);
-		const char *user = NULL;
 		for (PQconninfoOption *o = opts; o && o->keyword; o++) {
 			if (!strcmp(o->keyword, "dbname") && o->val && o->val[0])
 				name = strdup(o->val);
 			if (!strcmp(o->keyword, "user") && o->val && o->val[0])
-				user = o->val;
+				user = strdup(o->val);
 		}
-		if (!name && user)
-			name = strdup(user);
 		PQconninfoFree(opts);
-		if (name)
-			return name;
 	}
-	if (getenv("PGDATABASE") && getenv("PGDATABASE")[0])
-		return strdup(getenv("PGDATABASE"));
+	if (!name && getenv("PGDATABASE") && getenv("PGDATABASE")[0])
+		name = strdup(getenv("PGDATABASE"));
+	if (name) {
+		free(user);
+		return name;
+	}
+	*named = false;
+	if (user)
+		return user;
 	if (getenv("PGUSER") && getenv("PGUSER")[0])
 		return strdup(getenv("PGUSER"));
 	{
-		/* libpq's own default: the operating-system user name. */
 		PQconninfoOption *d = PQconndefaults();
 		for (PQconninfoOption *o = d; o && o->keyword; o++)
 			if (!strcmp(o->keyword, "user") && o->val)

@@ -247,7 +247,12 @@ static int lock_tables(struct dump_ctx *ctx)
 	return rc;
 }
 
-static int begin_snapshot(struct run *run, struct qb_err *err, char **enc, char **collate, char **ctype)
+/* What the header says of the source database. */
+struct dbinfo {
+	char *enc, *collate, *ctype, *owner;
+};
+
+static int begin_snapshot(struct run *run, struct dbinfo *db, struct qb_err *err)
 {
 	PGconn *c = run->ctx.conn;
 	PGresult *r;
@@ -259,19 +264,22 @@ static int begin_snapshot(struct run *run, struct qb_err *err, char **enc, char 
 		return qb_err_set(err, QB_EUNSUPPORTED, "PostgreSQL server version %d is too old: 12 or later is needed",
 				  run->ctx.version / 10000);
 	r = pgc_query(c, "SELECT pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
-		      "pg_catalog.current_database(), pg_catalog.current_setting('server_version') "
+		      "pg_catalog.current_database(), pg_catalog.current_setting('server_version'), "
+		      "pg_catalog.pg_get_userbyid(d.datdba) "
 		      "FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()", err);
 	if (!r)
 		return err->code;
-	*enc = strdup(PQgetvalue(r, 0, 0));
-	*collate = strdup(PQgetvalue(r, 0, 1));
-	*ctype = strdup(PQgetvalue(r, 0, 2));
+	db->enc = strdup(PQgetvalue(r, 0, 0));
+	db->collate = strdup(PQgetvalue(r, 0, 1));
+	db->ctype = strdup(PQgetvalue(r, 0, 2));
 	run->res->database = strdup(PQgetvalue(r, 0, 3));
 	run->res->server_version = strdup(PQgetvalue(r, 0, 4));
+	db->owner = pgh_encode(PQgetvalue(r, 0, 5));
 	PQclear(r);
-	if (!*enc || !*collate || !*ctype || !run->res->database || !run->res->server_version)
+	if (!db->enc || !db->collate || !db->ctype || !db->owner || !run->res->database ||
+	    !run->res->server_version)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
-	if (PQsetClientEncoding(c, *enc) != 0)
+	if (PQsetClientEncoding(c, db->enc) != 0)
 		return pgc_fail(c, NULL, err, "unable to set the client encoding");
 	sql = qb_asprintf("SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; "
 			  "SET statement_timeout = 0; SET lock_timeout = '60s'; "
@@ -285,8 +293,7 @@ static int begin_snapshot(struct run *run, struct qb_err *err, char **enc, char 
 	return rc ? rc : pgc_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err);
 }
 
-static int write_header(struct run *run, const char *enc, const char *collate, const char *ctype,
-			struct qb_err *err)
+static int write_header(struct run *run, const struct dbinfo *db, struct qb_err *err)
 {
 	char when[64];
 	struct tm tm;
@@ -298,14 +305,15 @@ static int write_header(struct run *run, const char *enc, const char *collate, c
 	h = qb_asprintf("--\n-- PostgreSQL database dump made by qbackup " QB_VERSION "\n"
 			"-- server version %s, started %s\n"
 			"-- Restore with: qrestore --db FILE, or gunzip -c FILE | psql -v ON_ERROR_STOP=1 -d NEWDB\n"
-			"--\n-- qbackup-database: encoding=%s\tlc_collate=%s\tlc_ctype=%s\n--\n\n"
+			"--\n-- qbackup-database: encoding=%s\tlc_collate=%s\tlc_ctype=%s\towner=%s\n--\n\n"
 			"SET statement_timeout = 0;\nSET lock_timeout = 0;\n"
 			"SET idle_in_transaction_session_timeout = 0;\nSET client_encoding = '%s';\n"
 			"SET standard_conforming_strings = on;\n"
 			"SELECT pg_catalog.set_config('search_path', '', false);\n"
 			"SET check_function_bodies = false;\nSET xmloption = content;\n"
 			"SET client_min_messages = warning;\nSET row_security = off;\n",
-			run->res->server_version, when, enc, collate, ctype, enc);
+			run->res->server_version, when, db->enc, db->collate, db->ctype, db->owner,
+			db->enc);
 	if (!h)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	for (char *p = h; *p; p++)
@@ -347,7 +355,7 @@ int qb_db_dump(const struct qb_config *cfg, const char *backup_dir, const char *
 	       struct qb_err *err)
 {
 	struct run run;
-	char *enc = NULL, *collate = NULL, *ctype = NULL;
+	struct dbinfo db = { 0 };
 	size_t *order = NULL;
 	long level, threads;
 	int rc;
@@ -370,7 +378,7 @@ int qb_db_dump(const struct qb_config *cfg, const char *backup_dir, const char *
 	if (!rc)
 		rc = pgc_connect(cfg, NULL, &run.ctx.conn, err);
 	if (!rc)
-		rc = begin_snapshot(&run, err, &enc, &collate, &ctype);
+		rc = begin_snapshot(&run, &db, err);
 	if (!rc)
 		rc = collect(&run.ctx);
 	if (!rc)
@@ -396,7 +404,7 @@ int qb_db_dump(const struct qb_config *cfg, const char *backup_dir, const char *
 	if (!rc)
 		rc = qb_gzw_new(&run.out.gz, sink, &run.out, (int)level, (int)threads, err);
 	if (!rc)
-		rc = write_header(&run, enc, collate, ctype, err);
+		rc = write_header(&run, &db, err);
 	if (!rc)
 		rc = write_all(&run, order, err);
 	if (!rc)
@@ -422,9 +430,10 @@ out:
 	qb_hash_free(run.out.sha);
 	free(run.out.stage);
 	free(order);
-	free(enc);
-	free(collate);
-	free(ctype);
+	free(db.enc);
+	free(db.collate);
+	free(db.ctype);
+	free(db.owner);
 	dobj_free_all(&run.ctx);
 	if (run.ctx.conn)
 		PQfinish(run.ctx.conn);

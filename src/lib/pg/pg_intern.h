@@ -44,8 +44,14 @@ int pgc_copy_end(PGconn *c, bool abort, unsigned long line, int64_t *rows, struc
 /* Quote an identifier / a literal; caller frees with PQfreemem... we return malloc'd. */
 char *pgc_ident(PGconn *c, const char *s);
 char *pgc_literal(PGconn *c, const char *s);
-/* The database name the configuration connects to, malloc'd. */
-char *pgc_default_dbname(const struct qb_config *cfg);
+/* The database name the configuration connects to, malloc'd.  *named is false
+ * when nothing names one and libpq takes the user name instead. */
+char *pgc_default_dbname(const struct qb_config *cfg, bool *named);
+
+/* A value of the dump's header line (hdrval.c): encoded, malloc'd; decoded in
+ * place, false when it is not a valid encoding (a bad %XX, or %00). */
+char *pgh_encode(const char *s);
+bool pgh_decode(char *s);
 
 static inline const char *pgc_val(const PGresult *r, int row, const char *col)
 {

@@ -51,16 +51,47 @@ static void target_release(struct target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int maint_connect(const struct qb_config *cfg, PGconn **c, struct qb_err *err)
+/* The maintenance connection, for CREATE/ALTER/DROP DATABASE: not to the
+ * database the restore renames (a session cannot rename its own). */
+static int maint_connect(const struct qb_config *cfg, const char *target, PGconn **c,
+			 struct qb_err *err)
 {
-	int rc = pgc_connect(cfg, "postgres", c, err);
+	bool postgres = target && !strcmp(target, "postgres");
+	int rc = pgc_connect(cfg, postgres ? "template1" : "postgres", c, err);
 
 	if (rc) {
 		struct qb_err e2 = { 0 };
-		if (!pgc_connect(cfg, "template1", c, &e2))
+		if (!pgc_connect(cfg, postgres ? "postgres" : "template1", c, &e2))
 			return QB_OK;
 	}
 	return rc;
+}
+
+/* The database a restore replaces: --target-db, or the one the configuration
+ * connects to.  A template is refused, and so is "postgres" when nothing
+ * names it (a DATABASE_URL without /NAME, where libpq takes the user's). */
+static int target_name(const struct qb_config *cfg, const char *target_db, char **out,
+		       struct qb_err *err)
+{
+	bool named = true;
+	char *n = target_db ? strdup(target_db) : pgc_default_dbname(cfg, &named);
+
+	*out = NULL;
+	if (!n)
+		return qb_err_set(err, QB_ECONFIG, "no target database: set DATABASE_URL or use --target-db");
+	if (!strcmp(n, "template0") || !strcmp(n, "template1")) {
+		qb_err_set(err, QB_EREFUSED, "refusing to restore into the template database \"%s\"", n);
+		free(n);
+		return QB_EREFUSED;
+	}
+	if (!named && !strcmp(n, "postgres")) {
+		free(n);
+		return qb_err_set(err, QB_ECONFIG, "DATABASE_URL names no database, and PostgreSQL "
+				  "would take the user's name, \"postgres\": name the database to "
+				  "restore (postgresql://USER@HOST:PORT/NAME) or use --target-db NAME");
+	}
+	*out = n;
+	return QB_OK;
 }
 
 static int load_target(PGconn *c, const char *name, struct target *t, struct qb_err *err)
@@ -146,19 +177,90 @@ static int free_name(PGconn *c, const char *name, const char *what, const char *
 			  "drop the ones no longer needed", name, what, stamp);
 }
 
+/* The owner of a database the restore makes anew: the one the dump names,
+ * so that on a new server the application's role owns its database (and the
+ * public schema, which belongs to the database's owner) as it did, and its
+ * migrations can create tables.  NULL (the restoring user) when the dump names
+ * none or that role cannot be given it, said in a warning with the remedy. */
+static const char *new_owner(PGconn *c, const struct target *t, const struct qb_db_script_info *info)
+{
+	const char *params[1] = { info->owner };
+	const char *why = NULL;
+	PGresult *r;
+
+	if (!info->owner[0]) {
+		qb_log(QB_LOG_WARN, "the dump does not name its database's owner: the new database "
+		       "\"%s\" belongs to the restoring user; if the application's role must own it: "
+		       "ALTER DATABASE ... OWNER TO ROLE", t->name);
+		return NULL;
+	}
+	r = PQexecParams(c, "SELECT pg_catalog.pg_has_role(r.oid, 'MEMBER') FROM pg_catalog.pg_roles r "
+			 "WHERE r.rolname = $1", 1, NULL, params, NULL, NULL, 0);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+		why = "it could not be looked up";
+	else if (PQntuples(r) == 0)
+		why = "that role does not exist on this server (create it first)";
+	else if (strcmp(PQgetvalue(r, 0, 0), "t"))
+		why = "the restoring user is not a member of that role";
+	PQclear(r);
+	if (!why)
+		return info->owner;
+	qb_log(QB_LOG_WARN, "the new database \"%s\" cannot be given to its owner in the dump, \"%s\": "
+	       "%s; it belongs to the restoring user", t->name, info->owner, why);
+	return NULL;
+}
+
+/* What a restore needs of its PostgreSQL user, checked before the load rather
+ * than found at the swap: to create a database and, to rename the target, to
+ * own it (a member of its owner's role, or a superuser). */
+static int may_restore(PGconn *c, const struct target *t, struct qb_err *err)
+{
+	const char *params[1] = { t->exists && t->owner ? t->owner : "" };
+	PGresult *r = PQexecParams(c, "SELECT rolcreatedb OR rolsuper, current_user, "
+				   "$1 = '' OR pg_catalog.pg_has_role($1, 'MEMBER') "
+				   "FROM pg_catalog.pg_roles WHERE rolname = current_user",
+				   1, NULL, params, NULL, NULL, 0);
+	int rc = QB_OK;
+
+	if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		const char *user = PQgetvalue(r, 0, 1);
+		if (strcmp(PQgetvalue(r, 0, 0), "t"))
+			rc = qb_err_set(err, QB_ECONFIG, "the PostgreSQL user \"%s\" may not create "
+					"databases, and a restore makes one: use a superuser (or a user with "
+					"CREATEDB) in DATABASE_URL, given in the environment with its password "
+					"in PGPASSWORD", user);
+		else if (strcmp(PQgetvalue(r, 0, 2), "t"))
+			rc = qb_err_set(err, QB_ECONFIG, "the PostgreSQL user \"%s\" may not rename "
+					"database \"%s\" (it belongs to \"%s\"), as a restore does to keep it: "
+					"use a superuser or its owner in DATABASE_URL, given in the environment "
+					"with its password in PGPASSWORD", user, t->name, t->owner);
+	}
+	PQclear(r);
+	return rc;
+}
+
 static int create_scratch(PGconn *c, const struct target *t, const struct qb_db_script_info *info,
 			  const char *scratch, struct qb_err *err)
 {
 	const char *enc = t->exists ? t->encoding : info->encoding[0] ? info->encoding : NULL;
 	const char *coll = t->exists ? t->collate : info->lc_collate[0] ? info->lc_collate : NULL;
 	const char *ctype = t->exists ? t->ctype : info->lc_ctype[0] ? info->lc_ctype : NULL;
-	char *qs = pgc_ident(c, scratch), *qo = t->owner ? pgc_ident(c, t->owner) : NULL;
-	char *le = enc ? pgc_literal(c, enc) : NULL, *lc = coll ? pgc_literal(c, coll) : NULL;
-	char *lt = ctype ? pgc_literal(c, ctype) : NULL;
-	char *sql = qs ? qb_asprintf("CREATE DATABASE %s TEMPLATE template0%s%s%s%s%s%s%s%s", qs,
+	const char *owner;
+	char *qs, *qo, *le, *lc, *lt, *sql;
+	int rc = may_restore(c, t, err);
+
+	if (rc)
+		return rc;
+	owner = t->owner ? t->owner : new_owner(c, t, info);
+	qs = pgc_ident(c, scratch);
+	qo = owner ? pgc_ident(c, owner) : NULL;
+	le = enc ? pgc_literal(c, enc) : NULL;
+	lc = coll ? pgc_literal(c, coll) : NULL;
+	lt = ctype ? pgc_literal(c, ctype) : NULL;
+	sql = qs ? qb_asprintf("CREATE DATABASE %s TEMPLATE template0%s%s%s%s%s%s%s%s", qs,
 				     le ? " ENCODING " : "", le ? le : "", lc ? " LC_COLLATE " : "", lc ? lc : "",
 				     lt ? " LC_CTYPE " : "", lt ? lt : "", qo ? " OWNER " : "", qo ? qo : "") : NULL;
-	int rc = sql ? pgc_exec(c, sql, err) : qb_err_set(err, QB_ENOMEM, "out of memory");
+	rc = sql ? pgc_exec(c, sql, err) : qb_err_set(err, QB_ENOMEM, "out of memory");
 
 	free(sql);
 	free(qs);
@@ -334,13 +436,13 @@ static void warn_leftovers(PGconn *c, const char *name)
 static int lookup(const struct qb_config *cfg, const struct qb_db_restore_opts *opts, struct target *t,
 		  char **scratch, char **previous, PGconn **maint, struct qb_err *err)
 {
-	char *name = opts->target_db ? strdup(opts->target_db) : pgc_default_dbname(cfg);
+	char *name = NULL;
 	char stamp[32];
-	int rc;
+	int rc = target_name(cfg, opts->target_db, &name, err);
 
-	if (!name)
-		return qb_err_set(err, QB_ECONFIG, "no target database: set DATABASE_URL or use --target-db");
-	rc = maint_connect(cfg, maint, err);
+	if (rc)
+		return rc;
+	rc = maint_connect(cfg, name, maint, err);
 	if (!rc)
 		rc = load_target(*maint, name, t, err);
 	if (!rc)
@@ -524,36 +626,52 @@ void qb_db_restore_result_release(struct qb_db_restore_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-int qb_db_target(const struct qb_config *cfg, const char *target_db, char **name,
-		 bool *exists, struct qb_err *err)
+int qb_db_target(const struct qb_config *cfg, const char *target_db, struct qb_db_target *out,
+		 struct qb_err *err)
 {
 	struct target t = { 0 };
 	PGconn *c = NULL;
-	char *n = target_db ? strdup(target_db) : pgc_default_dbname(cfg);
-	int rc;
+	char *n = NULL;
+	int rc = target_name(cfg, target_db, &n, err);
 
-	*name = NULL;
-	if (!n)
-		return qb_err_set(err, QB_ECONFIG, "no target database: set DATABASE_URL or use --target-db");
-	rc = maint_connect(cfg, &c, err);
+	memset(out, 0, sizeof(*out));
+	if (!rc)
+		rc = maint_connect(cfg, n, &c, err);
 	if (!rc)
 		rc = load_target(c, n, &t, err);
 	if (!rc) {
-		*exists = t.exists;
-		*name = n;
+		const char *host = PQhost(c), *port = PQport(c);
+		out->server = qb_asprintf("%s:%s", host && host[0] ? host : "localhost",
+					  port && port[0] ? port : "5432");
+		out->exists = t.exists;
+		out->name = n;
 		n = NULL;
+		if (!out->server)
+			rc = qb_err_set(err, QB_ENOMEM, "out of memory");
 	}
 	target_release(&t);
 	free(n);
 	if (c)
 		PQfinish(c);
+	if (rc)
+		qb_db_target_release(out);
 	return rc;
+}
+
+void qb_db_target_release(struct qb_db_target *t)
+{
+	if (!t)
+		return;
+	free(t->name);
+	free(t->server);
+	memset(t, 0, sizeof(*t));
 }
 
 int qb_db_drop(const struct qb_config *cfg, const char *name, struct qb_err *err)
 {
 	PGconn *c = NULL;
-	char *own = pgc_default_dbname(cfg);
+	bool named;
+	char *own = pgc_default_dbname(cfg, &named);
 	int rc;
 
 	if (own && !strcmp(own, name)) {
@@ -561,7 +679,7 @@ int qb_db_drop(const struct qb_config *cfg, const char *name, struct qb_err *err
 		return qb_err_set(err, QB_EREFUSED, "refusing to drop \"%s\": it is the configured database", name);
 	}
 	free(own);
-	rc = maint_connect(cfg, &c, err);
+	rc = maint_connect(cfg, name, &c, err);
 	if (!rc)
 		rc = drop_db(c, name, err);
 	if (c)

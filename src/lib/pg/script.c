@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "pg_intern.h"
 #include "qb/gz.h"
 #include "qb/hash.h"
 #include "qb/pgdump.h"
@@ -116,6 +117,9 @@ int script_open(struct script *s, const char *path, struct qb_err *err)
 			header_value(line, "encoding=", s->info.encoding, sizeof(s->info.encoding));
 			header_value(line, "lc_collate=", s->info.lc_collate, sizeof(s->info.lc_collate));
 			header_value(line, "lc_ctype=", s->info.lc_ctype, sizeof(s->info.lc_ctype));
+			header_value(line, "owner=", s->info.owner, sizeof(s->info.owner));
+			if (!pgh_decode(s->info.owner))
+				s->info.owner[0] = '\0';
 		}
 	}
 	{
