@@ -123,6 +123,13 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 		  struct qb_db_restore_result *res, struct qb_err *err);
 void qb_db_restore_result_release(struct qb_db_restore_result *res);
 
+/* Stop the restores of this process, from any thread (a signal watcher): what
+ * their connections run on the server is cancelled, and each fails with
+ * QB_ECANCELLED ("interrupted") as a failed restore does, dropping the database
+ * it was loading and leaving the target as it was (a restore already swapping
+ * finishes).  Restores started afterwards fail at once. */
+void qb_db_interrupt(void);
+
 /* The database a restore would replace (target_db, or the one the configuration
  * names), for the question asked before: refused as qb_db_restore() refuses it
  * (a template; "postgres" when nothing names it).  Release with qb_db_target_release(). */

@@ -28,6 +28,7 @@
 #include "qb/pgdump.h"
 #include "qb/run.h"
 #include "qb/s3.h"
+#include "signals.h"
 
 static const char usage[] =
 	"usage: qrestore --list [--json]\n"
@@ -42,6 +43,7 @@ struct args {
 	bool list, json, latest, yes, delete_extra, terminate;
 	int verbosity;
 	uint64_t damaged;      /* after --minio: objects left out, their file damaged */
+	bool db_restored;      /* --latest: its database part went through */
 };
 
 /* A flag the chosen mode does not use is said, not silently dropped: whoever
@@ -157,6 +159,7 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 		qb_err_clear(&err);
 	}
 	o.path = path;
+	stop_quit_note("stopped; nothing was changed");
 	/* Only a question needs the target looked up here (the library does it
 	 * too): replacing an existing database without --yes. */
 	rc = confirmed || a->yes ? QB_OK : qb_db_target(c->cfg, a->target_db, &tgt, &err);
@@ -179,8 +182,11 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 		if (!cli_confirm(c, q, a->yes, &err))
 			rc = err.code;
 	}
-	if (!rc)
+	if (!rc) {
+		stop_during_db();
 		rc = qb_db_restore(c->cfg, &o, &r, &err);
+		stop_quit_note("stopped");
+	}
 	if (!rc) {
 		cli_line(stdout, "restored %s into %sdatabase \"%s\": %llu statements, %llu rows in %.1f s", base,
 			 r.previous ? "" : "a new ", r.target, (unsigned long long)r.statements,
@@ -229,8 +235,15 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 		if (!cli_confirm(c, q, a->yes, &err))
 			rc = err.code;
 	}
-	if (!rc)
+	if (!rc) {
+		static char note[768];
+		snprintf(note, sizeof(note), "stopped%s; the objects sent so far are in place: run "
+			 "qrestore --minio %s to finish (identical objects are skipped)",
+			 a->db_restored ? " after the database was restored" : "", arg);
+		stop_quit_note(note);
 		rc = qb_minio_restore(c->cfg, path, a->delete_extra, &c->progress, &st, &err);
+		stop_quit_note("stopped");
+	}
 	a->damaged = rc == QB_ECORRUPT && st.finished ? st.damaged : 0;
 	if (!rc || a->damaged) {
 		char left[64] = "";
@@ -254,7 +267,10 @@ static int restore_code(struct cli *c, struct args *a)
 
 	if (!path)
 		return EXIT_FAILED;
+	stop_quit_note("stopped; the folder given to --to may hold part of the archive: remove it "
+		       "before trying again");
 	rc = qb_code_extract(path, a->to, &err);
+	stop_quit_note("stopped");
 	if (!rc)
 		cli_line(stdout, "extracted %s into %s", a->code, a->to);
 	free(path);
@@ -326,6 +342,7 @@ static int latest(struct cli *c, struct args *a)
 	int rdb = EXIT_OK, rmn = EXIT_OK;
 
 	memset(&tgt, 0, sizeof(tgt));
+	stop_quit_note("stopped; nothing was changed");
 	/* Names only: an emergency restore does not wait for fourteen snapshots to be sized. */
 	if (qb_catalog_scan_newest(&cat, qb_backup_dir(c->cfg), &err))
 		return cli_fail(c, &err);
@@ -360,6 +377,7 @@ static int latest(struct cli *c, struct args *a)
 	}
 	if (db)
 		rdb = restore_listed(c, a, db->name, restore_db);
+	a->db_restored = db && !rdb;
 	if (mn && !rdb)
 		rmn = restore_listed(c, a, mn->name, restore_minio);
 	if (!mn && !qb_minio_configured(c->cfg))
@@ -380,6 +398,8 @@ int main(int argc, char **argv)
 		return rc;
 	cli_init(&c, "qrestore");
 	cli_set_verbosity(&c, a.verbosity);
+	if (stop_start(c.prog) < 0)
+		qb_log(QB_LOG_WARN, "Ctrl-C will kill qrestore without tidying up: no thread for signals");
 	if (!cli_load_config(&c, a.config)) {
 		cli_done(&c);
 		return EXIT_CONFIG;
@@ -401,5 +421,5 @@ int main(int argc, char **argv)
 		qb_lock_free(lk);
 	}
 	cli_done(&c);
-	return rc;
+	return stop_requested() ? 130 : rc;
 }

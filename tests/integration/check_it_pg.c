@@ -454,7 +454,7 @@ START_TEST(leftover_scratch_warned)
 	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s' --target-db qb_lo --yes", path), 0);
 	rc = run(&out, dir, "qb_src_lo", args);
 	ck_assert_msg(rc == 0, "qrestore failed: %s", out);
-	ck_assert_msg(strstr(out, "\"qb_lo_qbrestore_20200101_000000\" is left from an interrupted restore"),
+	ck_assert_msg(strstr(out, "\"qb_lo_qbrestore_20200101_000000\" is left by a restore that did not finish"),
 		      "the leftover is named: %s", out);
 	ck_assert_msg(!strstr(out, "qb_lo2_qbrestore"), "only this target's leftovers: %s", out);
 	free(out);
@@ -912,6 +912,47 @@ START_TEST(new_database_gets_the_dumps_owner)
 }
 END_TEST
 
+/* Ctrl-C in the middle of the load: what runs on the server is cancelled, the
+ * new database dropped, the target left as it was, exit status 130. */
+START_TEST(interrupted_restore_tidies_up)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *name, *url = tu_pg_url("qb_int_src");
+	char *super = tu_pg_url("postgres");
+	int rc;
+
+	tu_pg_create_db("qb_int_src");
+	ck_assert_int_eq(tu_psql("qb_int_src", "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS h "
+				 "FROM generate_series(1, 1500000) g; CREATE INDEX ON big (h);", NULL), 0);
+	rc = dump_with_url(&out, dir, url);
+	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
+	free(out);
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	make_target("qb_int");
+	/* SIGINT once the new database exists (the load has begun), then the exit status. */
+	/* perl: a background job of a script starts with SIGINT ignored, Ctrl-C's is not. */
+	rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='%s' RESTORE_JOBS=1 perl -e '$SIG{INT} = \"DEFAULT\"; "
+		   "exec @ARGV' %s/qrestore --db %s --target-db qb_int --yes </dev/null 2>&1 & p=$!; "
+		   "for i in $(seq 1 200); do n=$(psql -X -At -c \"SELECT count(*) FROM pg_database WHERE "
+		   "datname LIKE 'qb_int_qbrestore_%%'\" '%s'); [ \"$n\" = 1 ] && break; sleep 0.05; done; "
+		   "sleep 0.3; kill -INT $p; wait $p; echo \"exit=$?\"",
+		   dir, super, tu_env("QB_BUILD"), name, super);
+	ck_assert_msg(rc == 0 && strstr(out, "exit=130") && strstr(out, "stopping the database restore") &&
+		      strstr(out, "interrupted") && strstr(out, "\"qb_int\" is unchanged"),
+		      "interrupted restore (%d): %s", rc, out);
+	ck_assert_msg(!strstr(out, "restored"), "reported as restored: %s", out);
+	free(out);
+	assert_target_untouched("qb_int");
+	free(name);
+	free(url);
+	free(super);
+	tu_pg_drop_db("qb_int_src");
+	tu_pg_drop_db("qb_int");
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* DATABASE_URL without /NAME: libpq would take the user's name, "postgres", the
  * maintenance database; a restore refuses it before anything, and names the fix. */
 START_TEST(unnamed_postgres_target_refused)
@@ -1006,6 +1047,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, new_database_gets_the_dumps_owner);
 	tcase_add_test(tc, unnamed_postgres_target_refused);
 	tcase_add_test(tc, restore_rights_checked_first);
+	tcase_add_test(tc, interrupted_restore_tidies_up);
 	tcase_add_test(tc, notices_not_printed);
 	tcase_add_test(tc, unparsable_url_hides_password);
 	suite_add_tcase(s, tc);

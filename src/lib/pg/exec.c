@@ -275,6 +275,10 @@ int exec_script(struct exec *x, const char *path, struct qb_err *err)
 	while (!rc && !(rc = qb_sqlscan_next(s.scan, &it, err)) && it.kind != QB_SQL_EOF) {
 		enum script_meta meta;
 		bool parallel = false;
+		if (pgi_interrupted()) {
+			rc = qb_err_set(err, QB_ECANCELLED, "interrupted");
+			break;
+		}
 		rc = script_policy(&it, &meta, err);
 		if (rc || it.kind == QB_SQL_META)
 			continue;  /* \connect: we restore into one database; \restrict: psql's own */

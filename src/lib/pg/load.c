@@ -178,6 +178,8 @@ static bool connect_worker(struct worker *w, struct qb_err *err)
 	 * beats each build's own parallel workers fighting for the same cores. */
 	if (!rc)
 		rc = pgc_exec(w->c, "SET synchronous_commit = off; SET max_parallel_maintenance_workers = 0", err);
+	if (!rc)
+		pgi_watch(w->c);
 	pthread_mutex_lock(&l->mu);
 	if (!rc) {
 		w->cancel = PQgetCancel(w->c);
@@ -416,6 +418,7 @@ void loader_free(struct loader *l)
 			pthread_join(l->w[i].thread, NULL);
 		if (l->w[i].cancel)
 			PQfreeCancel(l->w[i].cancel);
+		pgi_unwatch(l->w[i].c);
 		if (l->w[i].c)
 			PQfinish(l->w[i].c);
 	}

@@ -48,6 +48,12 @@ char *pgc_literal(PGconn *c, const char *s);
  * when nothing names one and libpq takes the user name instead. */
 char *pgc_default_dbname(const struct qb_config *cfg, bool *named);
 
+/* A restore's connections, cancelled by qb_db_interrupt() (interrupt.c): watched
+ * from connecting until just before PQfinish. */
+void pgi_watch(PGconn *c);
+void pgi_unwatch(PGconn *c);
+bool pgi_interrupted(void);
+
 /* A value of the dump's header line (hdrval.c): encoded, malloc'd; decoded in
  * place, false when it is not a valid encoding (a bad %XX, or %00). */
 char *pgh_encode(const char *s);

@@ -402,8 +402,9 @@ static void check_wait(struct check_job *j)
 }
 
 /* Scratch databases of earlier restores of NAME that were never dropped
- * (qrestore or PostgreSQL stopped mid-load): each holds a full copy, so
- * say so before this restore makes another. */
+ * (qrestore killed, or PostgreSQL stopped, mid-load): each may hold a part of
+ * a copy, and takes room; say so before this restore makes another, with a
+ * dropdb that reaches this server. */
 static void warn_leftovers(PGconn *c, const char *name)
 {
 	static const char stamp_suffix[] = "_qbrestore_00000000_000000";
@@ -424,9 +425,10 @@ static void warn_leftovers(PGconn *c, const char *name)
 			 "datname ~ '_qbrestore_[0-9]{8}_[0-9]{6}$' ORDER BY datname",
 			 2, NULL, params, NULL, NULL, 0);
 	for (int i = 0; r && PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
-		qb_log(QB_LOG_WARN, "database \"%s\" is left from an interrupted restore and holds a "
-		       "full copy; once no restore is running, drop it: dropdb \"%s\"",
-		       PQgetvalue(r, i, 0), PQgetvalue(r, i, 0));
+		qb_log(QB_LOG_WARN, "database \"%s\" is left by a restore that did not finish and may "
+		       "hold only part of a copy (never rename it into place); once no restore is "
+		       "running, drop it: dropdb -h '%s' -p %s -U '%s' \"%s\"", PQgetvalue(r, i, 0),
+		       PQhost(c), PQport(c), PQuser(c), PQgetvalue(r, i, 0));
 	PQclear(r);
 	free(probe);
 }
@@ -482,6 +484,7 @@ static int prepare(const struct qb_config *cfg, long jobs, const struct qb_db_sc
 	rc = pgc_connect(cfg, scratch, &x->c, err);
 	if (rc)
 		return rc;
+	pgi_watch(x->c);
 	/* The data connections open while the schema is made. */
 	rc = loader_new(&x->load, cfg, scratch, (int)jobs, err);
 	if (rc)
@@ -528,6 +531,8 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 
 	memset(res, 0, sizeof(*res));
 	memset(&x, 0, sizeof(x));
+	if (pgi_interrupted())
+		return qb_err_set(err, QB_ECANCELLED, "interrupted");
 	qb_clock_start(&x.t0);
 	if ((rc = qb_config_get_long(cfg, "RESTORE_JOBS", 2, 1, LOADER_JOBS_MAX, &jobs, err)))
 		return rc;
@@ -564,8 +569,13 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	exec_release(&x);
 	loader_free(x.load);
 	x.load = NULL;
+	pgi_unwatch(x.c);
 	PQfinish(x.c);
 	x.c = NULL;
+	/* Stopped by qb_db_interrupt(): whatever the cancelled statement said, or
+	 * after the last statement but before the swap. */
+	if (pgi_interrupted())
+		rc = qb_err_set(err, QB_ECANCELLED, "interrupted");
 	qb_log(QB_LOG_DEBUG, "script done after %.2f s", qb_seconds_since(&x.t0));
 	if (rc) {
 		qb_err_prefix(err, "restore of '%s' failed%s%s%s", opts->path, t.exists ? "; database \"" : "",
@@ -596,6 +606,7 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	}
 out:
 	loader_free(x.load);
+	pgi_unwatch(x.c);
 	if (x.c)
 		PQfinish(x.c);
 	if (created) {
