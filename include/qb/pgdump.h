@@ -78,6 +78,8 @@ struct qb_db_script_info {
 	char encoding[64];        /* from a qbackup header, else "" */
 	char lc_collate[128];
 	char lc_ctype[128];
+	char locale_provider[8];  /* "c" (libc), "i" (ICU), "b" (builtin); "" when not said */
+	char locale[128];         /* the ICU or builtin locale */
 	char owner[256];          /* the source database's owner, from a qbackup header, else "" */
 };
 

@@ -953,6 +953,56 @@ START_TEST(interrupted_restore_tidies_up)
 }
 END_TEST
 
+/* A database on ICU's locales comes back on them, made anew (from the dump's
+ * header) or replacing itself (from the target): text sorts as it did. */
+START_TEST(icu_database_keeps_its_provider)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *name, *rows = NULL, *url = tu_pg_url("qb_icu_src");
+	char *super = tu_pg_url("postgres");
+	const char *check = "SELECT d.datlocprovider::text || ' ' || d.daticulocale || ' ' || "
+			    "(SELECT string_agg(s, ',' ORDER BY s) FROM w) FROM pg_database d "
+			    "WHERE d.datname = current_database();";
+	int rc;
+
+	tu_pg_drop_db("qb_icu_src");
+	tu_pg_drop_db("qb_icu_new");
+	ck_assert_int_eq(tu_psql("postgres", "CREATE DATABASE qb_icu_src TEMPLATE template0 "
+				 "LOCALE_PROVIDER icu ICU_LOCALE 'fr-FR' LOCALE 'C.UTF-8';", NULL), 0);
+	ck_assert_int_eq(tu_psql("qb_icu_src", "CREATE TABLE w (s text); "
+				 "INSERT INTO w VALUES ('a'), ('B'), ('é'), ('z'), ('E');", NULL), 0);
+	ck_assert_int_eq(tu_psql("qb_icu_src", check, &rows), 0);
+	ck_assert_str_eq(rows, "i fr-FR a,B,E,é,z\n");
+	free(rows);
+	rc = dump_with_url(&out, dir, url);
+	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
+	free(out);
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	for (int i = 0; i < 2; i++) {
+		const char *target = i == 0 ? "qb_icu_new" : "qb_icu_src";
+		rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db %s --target-db %s "
+			   "--yes </dev/null", dir, super, tu_env("QB_BUILD"), name, target);
+		ck_assert_msg(rc == 0, "qrestore into %s (%d): %s", target, rc, out);
+		free(out);
+		ck_assert_int_eq(tu_psql(target, check, &rows), 0);
+		ck_assert_msg(!strcmp(rows, "i fr-FR a,B,E,é,z\n"), "%s: %s", target, rows);
+		free(rows);
+	}
+	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE "
+				 "'qb\\_icu\\_src\\_before\\_%';", &out), 0);
+	for (char *d = strtok(out, "\n"); d; d = strtok(NULL, "\n"))
+		tu_pg_drop_db(d);
+	free(out);
+	free(name);
+	free(url);
+	free(super);
+	tu_pg_drop_db("qb_icu_src");
+	tu_pg_drop_db("qb_icu_new");
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* DATABASE_URL without /NAME: libpq would take the user's name, "postgres", the
  * maintenance database; a restore refuses it before anything, and names the fix. */
 START_TEST(unnamed_postgres_target_refused)
@@ -1048,6 +1098,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, unnamed_postgres_target_refused);
 	tcase_add_test(tc, restore_rights_checked_first);
 	tcase_add_test(tc, interrupted_restore_tidies_up);
+	tcase_add_test(tc, icu_database_keeps_its_provider);
 	tcase_add_test(tc, notices_not_printed);
 	tcase_add_test(tc, unparsable_url_hides_password);
 	suite_add_tcase(s, tc);

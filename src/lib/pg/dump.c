@@ -249,7 +249,7 @@ static int lock_tables(struct dump_ctx *ctx)
 
 /* What the header says of the source database. */
 struct dbinfo {
-	char *enc, *collate, *ctype, *owner;
+	char *enc, *collate, *ctype, *owner, *provider, *locale;
 };
 
 static int begin_snapshot(struct run *run, struct dbinfo *db, struct qb_err *err)
@@ -263,12 +263,17 @@ static int begin_snapshot(struct run *run, struct dbinfo *db, struct qb_err *err
 	if (run->ctx.version < 120000)
 		return qb_err_set(err, QB_EUNSUPPORTED, "PostgreSQL server version %d is too old: 12 or later is needed",
 				  run->ctx.version / 10000);
-	r = pgc_query(c, "SELECT pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
-		      "pg_catalog.current_database(), pg_catalog.current_setting('server_version'), "
-		      "pg_catalog.pg_get_userbyid(d.datdba) "
-		      "FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()", err);
+	sql = qb_asprintf("SELECT pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
+			  "pg_catalog.current_database(), pg_catalog.current_setting('server_version'), "
+			  "pg_catalog.pg_get_userbyid(d.datdba), %s FROM pg_catalog.pg_database d "
+			  "WHERE d.datname = pg_catalog.current_database()",
+			  pgc_locale_columns(run->ctx.version));
+	r = sql ? pgc_query(c, sql, err) : NULL;
+	free(sql);
 	if (!r)
-		return err->code;
+		return err->code ? err->code : qb_err_set(err, QB_ENOMEM, "out of memory");
+	db->provider = pgh_encode(PQgetvalue(r, 0, 6));
+	db->locale = pgh_encode(PQgetvalue(r, 0, 7));
 	db->enc = strdup(PQgetvalue(r, 0, 0));
 	db->collate = strdup(PQgetvalue(r, 0, 1));
 	db->ctype = strdup(PQgetvalue(r, 0, 2));
@@ -276,8 +281,8 @@ static int begin_snapshot(struct run *run, struct dbinfo *db, struct qb_err *err
 	run->res->server_version = strdup(PQgetvalue(r, 0, 4));
 	db->owner = pgh_encode(PQgetvalue(r, 0, 5));
 	PQclear(r);
-	if (!db->enc || !db->collate || !db->ctype || !db->owner || !run->res->database ||
-	    !run->res->server_version)
+	if (!db->enc || !db->collate || !db->ctype || !db->owner || !db->provider || !db->locale ||
+	    !run->res->database || !run->res->server_version)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	if (PQsetClientEncoding(c, db->enc) != 0)
 		return pgc_fail(c, NULL, err, "unable to set the client encoding");
@@ -305,15 +310,16 @@ static int write_header(struct run *run, const struct dbinfo *db, struct qb_err 
 	h = qb_asprintf("--\n-- PostgreSQL database dump made by qbackup " QB_VERSION "\n"
 			"-- server version %s, started %s\n"
 			"-- Restore with: qrestore --db FILE, or gunzip -c FILE | psql -v ON_ERROR_STOP=1 -d NEWDB\n"
-			"--\n-- qbackup-database: encoding=%s\tlc_collate=%s\tlc_ctype=%s\towner=%s\n--\n\n"
+			"--\n-- qbackup-database: encoding=%s\tlc_collate=%s\tlc_ctype=%s\t"
+			"locale_provider=%s\tlocale=%s\towner=%s\n--\n\n"
 			"SET statement_timeout = 0;\nSET lock_timeout = 0;\n"
 			"SET idle_in_transaction_session_timeout = 0;\nSET client_encoding = '%s';\n"
 			"SET standard_conforming_strings = on;\n"
 			"SELECT pg_catalog.set_config('search_path', '', false);\n"
 			"SET check_function_bodies = false;\nSET xmloption = content;\n"
 			"SET client_min_messages = warning;\nSET row_security = off;\n",
-			run->res->server_version, when, db->enc, db->collate, db->ctype, db->owner,
-			db->enc);
+			run->res->server_version, when, db->enc, db->collate, db->ctype, db->provider,
+			db->locale, db->owner, db->enc);
 	if (!h)
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	for (char *p = h; *p; p++)
@@ -434,6 +440,8 @@ out:
 	free(db.collate);
 	free(db.ctype);
 	free(db.owner);
+	free(db.provider);
+	free(db.locale);
 	dobj_free_all(&run.ctx);
 	if (run.ctx.conn)
 		PQfinish(run.ctx.conn);

@@ -59,6 +59,16 @@ bool pgi_interrupted(void);
 char *pgh_encode(const char *s);
 bool pgh_decode(char *s);
 
+/* pg_database's locale provider ('c' libc, 'i' ICU, 'b' builtin) and its locale
+ * (the ICU or builtin one), as two columns of a query on "pg_database d" of a
+ * server of that version (libc only before 15; datlocale from 17). */
+static inline const char *pgc_locale_columns(int version)
+{
+	return version >= 170000 ? "d.datlocprovider, d.datlocale"
+	       : version >= 150000 ? "d.datlocprovider, d.daticulocale"
+				   : "'c'::\"char\", NULL::text";
+}
+
 static inline const char *pgc_val(const PGresult *r, int row, const char *col)
 {
 	int f = PQfnumber(r, col);

@@ -38,6 +38,7 @@ struct target {
 	char *name;
 	bool exists;
 	char *owner, *encoding, *collate, *ctype;
+	char *provider, *locale;   /* pg_database's locale provider and ICU/builtin locale */
 	unsigned oid;
 };
 
@@ -48,6 +49,8 @@ static void target_release(struct target *t)
 	free(t->encoding);
 	free(t->collate);
 	free(t->ctype);
+	free(t->provider);
+	free(t->locale);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -97,12 +100,14 @@ static int target_name(const struct qb_config *cfg, const char *target_db, char 
 static int load_target(PGconn *c, const char *name, struct target *t, struct qb_err *err)
 {
 	const char *params[1] = { name };
-	PGresult *r = PQexecParams(c,
-		"SELECT d.oid, pg_catalog.pg_get_userbyid(d.datdba), pg_catalog.pg_encoding_to_char(d.encoding), "
-		"d.datcollate, d.datctype FROM pg_catalog.pg_database d WHERE d.datname = $1",
-		1, NULL, params, NULL, NULL, 0);
+	char *sql = qb_asprintf("SELECT d.oid, pg_catalog.pg_get_userbyid(d.datdba), "
+				"pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, %s "
+				"FROM pg_catalog.pg_database d WHERE d.datname = $1",
+				pgc_locale_columns(PQserverVersion(c)));
+	PGresult *r = sql ? PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0) : NULL;
 	int rc = QB_OK;
 
+	free(sql);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = pgc_fail(c, r, err, "unable to look up the target database");
 		PQclear(r);
@@ -116,9 +121,12 @@ static int load_target(PGconn *c, const char *name, struct target *t, struct qb_
 		t->encoding = strdup(PQgetvalue(r, 0, 2));
 		t->collate = strdup(PQgetvalue(r, 0, 3));
 		t->ctype = strdup(PQgetvalue(r, 0, 4));
+		t->provider = strdup(PQgetvalue(r, 0, 5));
+		t->locale = strdup(PQgetvalue(r, 0, 6));
 	}
 	PQclear(r);
-	if (!t->name || (t->exists && (!t->owner || !t->encoding || !t->collate || !t->ctype)))
+	if (!t->name || (t->exists && (!t->owner || !t->encoding || !t->collate || !t->ctype ||
+				       !t->provider || !t->locale)))
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
 	return QB_OK;
 }
@@ -239,6 +247,32 @@ static int may_restore(PGconn *c, const struct target *t, struct qb_err *err)
 	return rc;
 }
 
+/* " LOCALE_PROVIDER icu ICU_LOCALE 'fr-FR'" for a database that is not libc's, as
+ * the target (or, made anew, the dumped one) was; "" for libc.  NULL: no memory. */
+static char *provider_clause(PGconn *c, const struct target *t, const struct qb_db_script_info *info)
+{
+	const char *prov = t->exists ? t->provider : info->locale_provider;
+	const char *loc = t->exists ? t->locale : info->locale;
+	int version = PQserverVersion(c);
+	char *lit, *out;
+
+	if (!prov || !prov[0] || !strcmp(prov, "c"))
+		return strdup("");
+	if ((!strcmp(prov, "i") && version < 150000) || (!strcmp(prov, "b") && version < 170000) ||
+	    (strcmp(prov, "i") && strcmp(prov, "b"))) {
+		qb_log(QB_LOG_WARN, "database \"%s\" used locale provider '%s', which this server "
+		       "(version %d) does not have: it is restored with the C library's locales, "
+		       "and text may sort differently", t->name, prov, version / 10000);
+		return strdup("");
+	}
+	if (!(lit = pgc_literal(c, loc ? loc : "")))
+		return NULL;
+	out = qb_asprintf(" LOCALE_PROVIDER %s %s %s", prov[0] == 'i' ? "icu" : "builtin",
+			  prov[0] == 'i' ? "ICU_LOCALE" : "BUILTIN_LOCALE", lit);
+	free(lit);
+	return out;
+}
+
 static int create_scratch(PGconn *c, const struct target *t, const struct qb_db_script_info *info,
 			  const char *scratch, struct qb_err *err)
 {
@@ -246,7 +280,7 @@ static int create_scratch(PGconn *c, const struct target *t, const struct qb_db_
 	const char *coll = t->exists ? t->collate : info->lc_collate[0] ? info->lc_collate : NULL;
 	const char *ctype = t->exists ? t->ctype : info->lc_ctype[0] ? info->lc_ctype : NULL;
 	const char *owner;
-	char *qs, *qo, *le, *lc, *lt, *sql;
+	char *qs, *qo, *le, *lc, *lt, *lp, *sql;
 	int rc = may_restore(c, t, err);
 
 	if (rc)
@@ -257,9 +291,11 @@ static int create_scratch(PGconn *c, const struct target *t, const struct qb_db_
 	le = enc ? pgc_literal(c, enc) : NULL;
 	lc = coll ? pgc_literal(c, coll) : NULL;
 	lt = ctype ? pgc_literal(c, ctype) : NULL;
-	sql = qs ? qb_asprintf("CREATE DATABASE %s TEMPLATE template0%s%s%s%s%s%s%s%s", qs,
+	lp = provider_clause(c, t, info);
+	sql = qs && lp ? qb_asprintf("CREATE DATABASE %s TEMPLATE template0%s%s%s%s%s%s%s%s%s", qs,
 				     le ? " ENCODING " : "", le ? le : "", lc ? " LC_COLLATE " : "", lc ? lc : "",
-				     lt ? " LC_CTYPE " : "", lt ? lt : "", qo ? " OWNER " : "", qo ? qo : "") : NULL;
+				     lt ? " LC_CTYPE " : "", lt ? lt : "", lp, qo ? " OWNER " : "",
+				     qo ? qo : "") : NULL;
 	rc = sql ? pgc_exec(c, sql, err) : qb_err_set(err, QB_ENOMEM, "out of memory");
 
 	free(sql);
@@ -268,6 +304,7 @@ static int create_scratch(PGconn *c, const struct target *t, const struct qb_db_
 	free(le);
 	free(lc);
 	free(lt);
+	free(lp);
 	if (rc)
 		return qb_err_prefix(err, "unable to create the database to restore into");
 	return QB_OK;

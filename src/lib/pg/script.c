@@ -54,11 +54,17 @@ static int src_read(void *ud, void *p, size_t cap, size_t *got, struct qb_err *e
 	return QB_OK;
 }
 
+/* KEY=VALUE of the header line (fields after ": " or a tab, up to the line's end). */
 static void header_value(const char *line, const char *key, char *out, size_t cap)
 {
-	const char *p = strstr(line, key);
-	size_t n = 0;
+	size_t end = strcspn(line, "\n"), kl = strlen(key), n = 0;
+	const char *p = NULL;
 
+	for (const char *q = line; (q = strstr(q, key)) && (size_t)(q - line) + kl <= end; q++)
+		if (q > line && (q[-1] == '\t' || q[-1] == ' ')) {
+			p = q;
+			break;
+		}
 	if (!p)
 		return;
 	p += strlen(key);
@@ -117,9 +123,14 @@ int script_open(struct script *s, const char *path, struct qb_err *err)
 			header_value(line, "encoding=", s->info.encoding, sizeof(s->info.encoding));
 			header_value(line, "lc_collate=", s->info.lc_collate, sizeof(s->info.lc_collate));
 			header_value(line, "lc_ctype=", s->info.lc_ctype, sizeof(s->info.lc_ctype));
+			header_value(line, "locale_provider=", s->info.locale_provider,
+				     sizeof(s->info.locale_provider));
+			header_value(line, "locale=", s->info.locale, sizeof(s->info.locale));
 			header_value(line, "owner=", s->info.owner, sizeof(s->info.owner));
 			if (!pgh_decode(s->info.owner))
 				s->info.owner[0] = '\0';
+			if (!pgh_decode(s->info.locale) || !pgh_decode(s->info.locale_provider))
+				s->info.locale[0] = s->info.locale_provider[0] = '\0';
 		}
 	}
 	{
