@@ -1133,6 +1133,21 @@ START_TEST(restore_round_trip)
 	ck_assert_uint_eq(st.damaged, 3);
 	ck_assert(st.finished);
 	ck_assert_int_eq(qb_s3_head_object(s3, "it-rt", "zero-byte", &res, &err), QB_ENOTFOUND);
+	/* A damaged index line: with --delete, nothing changes (its object, unknown, would
+	 * be deleted); without, that one object is left out and the others go back. */
+	ck_assert_int_eq(tu_sh(NULL, "sed -i '/^it-rt\tfiles\\/0013.txt\t/s/\t[0-9]*\t/\t12x\t/' "
+			       "'%s/.qbackup-index'", sd), 0);
+	ck_assert_int_eq(qb_s3_delete_object(s3, "it-rt", "files/0013.txt", &err), QB_OK);
+	ck_assert_int_eq(qb_s3_delete_object(s3, "it-rt", "files/0014.txt", &err), QB_OK);
+	ck_assert_int_ne(qb_minio_restore(cfg, sd, true, NULL, &st, &err), QB_OK);
+	ck_assert_msg(strstr(err.msg, ".qbackup-index") && strstr(err.msg, "nothing was changed") &&
+		      strstr(err.msg, "line"), "%s", err.msg);
+	ck_assert_int_eq(qb_s3_head_object(s3, "it-rt", "files/0014.txt", &res, &err), QB_ENOTFOUND);
+	ck_assert_int_eq(qb_minio_restore(cfg, sd, false, NULL, &st, &err), QB_ECORRUPT);
+	ck_assert_uint_eq(st.damaged, 4);
+	ck_assert(st.finished);
+	ck_assert_int_eq(qb_s3_head_object(s3, "it-rt", "files/0014.txt", &res, &err), QB_OK);
+	ck_assert_int_eq(qb_s3_head_object(s3, "it-rt", "files/0013.txt", &res, &err), QB_ENOTFOUND);
 	keylist_free(&before);
 	keylist_free(&after);
 	free(big);

@@ -125,6 +125,7 @@ struct mx_reader {
 	bool eof;
 	char *line;              /* the current line, unescaped in place */
 	unsigned long lineno;
+	bool line_bad;           /* the last error was one whole line's: the next may be read */
 };
 
 int mx_reader_open(struct mx_reader **out, int dirfd, const char *name, bool want_header,
@@ -254,9 +255,11 @@ int mx_reader_next(struct mx_reader *r, struct mx_entry *e, bool *got, struct qb
 	int n = 0, rc;
 	unsigned long long size;
 
+	r->line_bad = false;
 	rc = read_line(r, &len, got, err);
 	if (rc || !*got)
 		return rc;
+	r->line_bad = true;
 	p = r->line;
 	f[n++] = p;
 	for (; *p; p++) {
@@ -286,7 +289,13 @@ int mx_reader_next(struct mx_reader *r, struct mx_entry *e, bool *got, struct qb
 	e->content_type = f[5];
 	e->md5 = f[6];
 	e->path = f[7];
+	r->line_bad = false;
 	return QB_OK;
+}
+
+bool mx_reader_line_bad(const struct mx_reader *r)
+{
+	return r->line_bad;
 }
 
 void mx_reader_free(struct mx_reader *r)

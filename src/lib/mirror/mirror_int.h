@@ -58,6 +58,9 @@ int mx_reader_open(struct mx_reader **out, int dirfd, const char *name, bool wan
 		   struct qb_err *err);
 /* *got false at the end. */
 int mx_reader_next(struct mx_reader *r, struct mx_entry *e, bool *got, struct qb_err *err);
+/* After an error of mx_reader_next: it was that one line's (its fields), and
+ * the reader may go on to the next; false for a read error or a cut line. */
+bool mx_reader_line_bad(const struct mx_reader *r);
 void mx_reader_free(struct mx_reader *r);
 /* An index's Last-Modified ("2026-02-06T03:00:00.000Z") in whole seconds, as the
  * stored file's mtime is set; false if it cannot be read. */

@@ -95,6 +95,31 @@ static int spare(struct rest *r, int rc, const struct qb_err *why, bool local)
 	return QB_OK;
 }
 
+/* The next line of the snapshot's index.  A damaged line (its fields; not a
+ * read error) leaves one object out, unknown, and the others are restored;
+ * counted (count) as damaged on the restoring pass.  Under --delete it stops
+ * everything instead: an object whose line cannot be read would be deleted. */
+static int index_next(struct rest *r, struct mx_reader *rd, struct mx_entry *e, bool *got,
+		      bool count, struct qb_err *err)
+{
+	for (;;) {
+		int rc = mx_reader_next(rd, e, got, err);
+
+		if (!rc || !mx_reader_line_bad(rd))
+			return rc ? qb_err_prefix(err, "%s of the snapshot", QB_MINIO_INDEX) : rc;
+		if (r->delete_extra)
+			return qb_err_prefix(err, "%s of the snapshot is damaged: nothing was changed, since "
+					     "with --delete the object of that line would be deleted; "
+					     "without --delete every other object is restored",
+					     QB_MINIO_INDEX);
+		if (count) {
+			qb_err_prefix(err, "%s of the snapshot: the object of a damaged line", QB_MINIO_INDEX);
+			spare(r, QB_ECORRUPT, err, true);
+		}
+		qb_err_clear(err);
+	}
+}
+
 static int failed(struct rest *r, struct qb_err *err)
 {
 	if (r->fail_rc && err)
@@ -157,7 +182,7 @@ static int local_next(struct rest *r, struct qb_err *err)
 		const struct mx_entry *e = &r->ie;
 		/* Lines of buckets skipped (not valid names) come before this one's. */
 		while (r->idx_got && strcmp(e->bucket, r->bucket) < 0)
-			if ((rc = mx_reader_next(r->idx, &r->ie, &r->idx_got, err)))
+			if ((rc = index_next(r, r->idx, &r->ie, &r->idx_got, true, err)))
 				return rc;
 		if (!r->idx_got || strcmp(e->bucket, r->bucket))
 			return QB_OK;
@@ -175,7 +200,7 @@ static int local_next(struct rest *r, struct qb_err *err)
 		if (!l->key || !l->path || !l->etag || !l->md5 || !l->content_type)
 			return qb_err_set(err, QB_ENOMEM, "out of memory");
 		l->got = true;
-		if ((rc = mx_reader_next(r->idx, &r->ie, &r->idx_got, err)))
+		if ((rc = index_next(r, r->idx, &r->ie, &r->idx_got, true, err)))
 			return rc;
 	} else if (r->walk) {
 		const char *rel;
@@ -583,7 +608,7 @@ static int gather(struct rest *r, char ***names, unsigned *n, struct qb_err *err
 
 		rc = mx_reader_open(&pre, r->root_fd, QB_MINIO_INDEX, true, err);
 		while (!rc) {
-			rc = mx_reader_next(pre, &e, &got, err);
+			rc = index_next(r, pre, &e, &got, false, err);
 			if (rc || !got)
 				break;
 			r->total_objects++;
@@ -706,7 +731,7 @@ int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool
 	if (!rc)
 		rc = gather(&r, &buckets, &nb, err);
 	if (!rc && r.idx)
-		rc = mx_reader_next(r.idx, &r.ie, &r.idx_got, err);
+		rc = index_next(&r, r.idx, &r.ie, &r.idx_got, true, err);
 	if (rc)
 		goto out;
 	if ((rc = qb_s3_conf_load(&conf, cfg, err)) || (rc = qb_s3_new(&r.s3, &conf, err)) ||
