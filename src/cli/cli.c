@@ -133,6 +133,7 @@ bool cli_load_config(struct cli *c, const char *path)
 		return false;
 	}
 	qb_config_each_unknown(c->cfg, warn_unknown, c);
+	c->no_config_file = !path && access(QB_CONFIG_DEFAULT_PATH, F_OK) != 0 && errno == ENOENT;
 	return true;
 }
 
@@ -162,6 +163,12 @@ int cli_fail(struct cli *c, const struct qb_err *err)
 {
 	clear_line(c);
 	cli_line(stderr, "%s: %s", c->prog, err->msg[0] ? err->msg : qb_code_text(err->code));
+	/* A config file in another place, forgotten: the settings then are the
+	 * defaults, and the error above may be only their consequence. */
+	if (c->no_config_file)
+		cli_line(stderr, "%s: note: no configuration file was read (%s does not exist), "
+			 "only the environment: if the file is elsewhere, give --config FILE",
+			 c->prog, QB_CONFIG_DEFAULT_PATH);
 	return cli_exit_for(err->code);
 }
 

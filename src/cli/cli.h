@@ -30,6 +30,7 @@ struct cli {
 	bool tty;                  /* stderr is a terminal: draw the progress line */
 	bool line_open;            /* a progress line is on screen */
 	struct qb_config *cfg;
+	bool no_config_file;       /* no --config, and the default file does not exist */
 	struct qb_progress_cb progress;
 };
 

@@ -9,6 +9,7 @@
  *
  * FILE and DIR are paths, or bare names looked up in BACKUP_DIR.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -113,16 +114,69 @@ static int parse(int argc, char **argv, struct args *a)
 	return EXIT_OK;
 }
 
-/* A path as given, or a bare name in BACKUP_DIR.  Caller frees. */
-static char *resolve(struct cli *c, const char *arg, bool *in_backup_dir)
+static int cmp_desc(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+/* A bare name found neither here nor in BACKUP_DIR: say so, with the backups
+ * whose names hold it (newest first), or where to see them all. */
+static int not_found(struct cli *c, const char *name)
+{
+	enum { SHOWN = 4 };
+	struct qb_err err = { 0 };
+	const char *dir = qb_backup_dir(c->cfg);
+	char *hits[64], list[512] = "";
+	size_t n = 0, used = 0;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && n < sizeof(hits) / sizeof(hits[0]) && (de = readdir(d)))
+		if (de->d_name[0] != '.' && strncmp(de->d_name, "manifest_", 9) &&
+		    strstr(de->d_name, name) && (hits[n] = strdup(de->d_name)))
+			n++;
+	if (d)
+		closedir(d);
+	qsort(hits, n, sizeof(hits[0]), cmp_desc);
+	for (size_t i = 0; i < n && i < SHOWN && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", hits[i]);
+	for (size_t i = 0; i < n; i++)
+		free(hits[i]);
+	qb_err_set(&err, QB_ENOTFOUND, "no backup named '%s' here or in %s%s%s%s", name, dir,
+		   n ? ": did you mean " : " (qrestore --list shows them)", list,
+		   n > SHOWN ? ", ...?" : n ? "?" : "");
+	return cli_fail(c, &err);
+}
+
+/* A path as given, or a bare name (a '/' at its end allowed) in BACKUP_DIR:
+ * *out, for the caller to free; an exit status when there is none. */
+static int resolve(struct cli *c, const char *arg, char **out)
 {
 	struct stat st;
+	size_t n = strlen(arg);
+	char *name, *path;
+	int rc;
 
-	*in_backup_dir = false;
-	if (strchr(arg, '/') || stat(arg, &st) == 0)
-		return strdup(arg);
-	*in_backup_dir = true;
-	return qb_path_join(qb_backup_dir(c->cfg), arg);
+	*out = NULL;
+	while (n > 1 && arg[n - 1] == '/')
+		n--;
+	if (!(name = qb_strndup(arg, n)))
+		return EXIT_FAILED;
+	if (strchr(name, '/') || stat(arg, &st) == 0) {
+		free(name);
+		*out = strdup(arg);
+		return *out ? EXIT_OK : EXIT_FAILED;
+	}
+	path = qb_path_join(qb_backup_dir(c->cfg), name);
+	if (path && stat(path, &st) != 0 && errno == ENOENT) {
+		rc = not_found(c, name);
+		free(name);
+		free(path);
+		return rc;
+	}
+	free(name);
+	*out = path;
+	return path ? EXIT_OK : EXIT_FAILED;
 }
 
 static int restore_db(struct cli *c, struct args *a, const char *arg, bool confirmed)
@@ -134,15 +188,14 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 	struct qb_db_target tgt;
 	struct qb_manifest_entry e;
 	struct qb_err err = { 0 };
-	bool in_dir;
-	char *path = resolve(c, arg, &in_dir);
+	char *path = NULL;
 	const char *base;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
 	memset(&tgt, 0, sizeof(tgt));
-	if (!path)
-		return EXIT_FAILED;
+	if ((rc = resolve(c, arg, &path)))
+		return rc;
 	/* A backup of ours has a manifest beside it: check the file against it. */
 	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	{
@@ -220,13 +273,12 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 {
 	struct qb_minio_stats st;
 	struct qb_err err = { 0 };
-	bool in_dir;
-	char *path = resolve(c, arg, &in_dir);
-	int rc = QB_OK;
+	char *path = NULL;
+	int rc = resolve(c, arg, &path);
 
 	memset(&st, 0, sizeof(st));
-	if (!path)
-		return EXIT_FAILED;
+	if (rc)
+		return rc;
 	if (!confirmed && a->delete_extra) {
 		char q[1024], url[512];
 		endpoint(c, url, sizeof(url));
@@ -261,12 +313,11 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 static int restore_code(struct cli *c, struct args *a)
 {
 	struct qb_err err = { 0 };
-	bool in_dir;
-	char *path = resolve(c, a->code, &in_dir);
-	int rc;
+	char *path = NULL;
+	int rc = resolve(c, a->code, &path);
 
-	if (!path)
-		return EXIT_FAILED;
+	if (rc)
+		return rc;
 	stop_quit_note("stopped; the folder given to --to may hold part of the archive: remove it "
 		       "before trying again");
 	rc = qb_code_extract(path, a->to, &err);

@@ -967,6 +967,27 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 	ck_assert_msg(rc == 0, "run failed (%d): %s", rc, out);
 	free(out);
 
+	/* A name cut short is not found, and the backups it may mean are named; a
+	 * snapshot's bare name may end with '/'. */
+	rc = qr(&out, e, "--db db_2");
+	ck_assert_msg(rc == 7 && strstr(out, "no backup named 'db_2'") && strstr(out, "did you mean db_2") &&
+		      strstr(out, ".sql.gz"), "a name cut short (%d): %s", rc, out);
+	free(out);
+	rc = qr(&out, e, "--minio nothing_like_it");
+	ck_assert_msg(rc == 7 && strstr(out, "qrestore --list"), "an unknown name (%d): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(tu_sh(&out, "cd '%s' && ls -d minio_*", e->backups), 0);
+	out[strcspn(out, "\n")] = '\0';
+	{
+		char *args = NULL;
+		ck_assert_int_ge(asprintf(&args, "--minio %s/ --yes", out), 0);
+		free(out);
+		rc = qr(&out, e, args);
+		ck_assert_msg(rc == 0 && strstr(out, "already identical"), "a name ending in '/' (%d): %s", rc, out);
+		free(args);
+	}
+	free(out);
+
 	/* The question names the database, both servers and the deletion; without a
 	 * terminal, --yes is still needed. */
 	rc = qr(&out, e, "--latest --delete");
