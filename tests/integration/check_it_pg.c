@@ -863,6 +863,83 @@ START_TEST(app_owner_restores_its_own_dump)
 }
 END_TEST
 
+/* qbackup of src, then qrestore of its dump into a new database dst, both as the test user. */
+static void dump_and_restore(const char *src, const char *dst)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *name, *args;
+
+	ck_assert_msg(run(&out, dir, src, "qbackup --type db") == 0, "qbackup failed: %s", out);
+	free(out);
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	tu_pg_drop_db(dst);
+	ck_assert_int_ge(asprintf(&args, "qrestore --db '%s/%s' --target-db %s --yes", dir, name, dst), 0);
+	ck_assert_msg(run(&out, dir, src, args) == 0, "qrestore failed: %s", out);
+	free(out);
+	free(args);
+	free(name);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
+/* Every column default of db's tables in public: "table.column=expression", or "=none". */
+static char *column_defaults(const char *db)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_psql(db, "SELECT c.relname || '.' || a.attname || '=' || "
+		"coalesce(pg_get_expr(d.adbin, d.adrelid), 'none') FROM pg_attribute a "
+		"JOIN pg_class c ON c.oid = a.attrelid LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid "
+		"AND d.adnum = a.attnum WHERE c.relnamespace = 'public'::regnamespace "
+		"AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1;", &out), 0);
+	return out;
+}
+
+/* A child made by INHERITS or PARTITION OF takes its parents' defaults: one whose
+ * default was dropped must come back without one, not with its parent's. */
+START_TEST(dropped_inherited_default_stays_dropped)
+{
+	char *before, *after, *rows = NULL;
+
+	tu_pg_create_db("qb_inh_src");
+	ck_assert_int_eq(tu_psql("qb_inh_src",
+		"CREATE TABLE parent (id int, status text DEFAULT 'active');"
+		"CREATE TABLE child () INHERITS (parent);"
+		"ALTER TABLE child ALTER COLUMN status DROP DEFAULT;"
+		"CREATE TABLE grandchild () INHERITS (child);"
+		"CREATE TABLE mid () INHERITS (parent);"
+		"CREATE TABLE leaf () INHERITS (mid);"
+		"ALTER TABLE leaf ALTER COLUMN status DROP DEFAULT;"
+		"CREATE TABLE adopted (id int, status text);"
+		"ALTER TABLE adopted INHERIT parent;"
+		"CREATE TABLE own_default (id int, status text DEFAULT 'own') INHERITS (parent);"
+		"CREATE TABLE counted (n int DEFAULT 5);"
+		"CREATE TABLE counter () INHERITS (counted);"
+		"ALTER TABLE counter ALTER COLUMN n DROP DEFAULT;"
+		"ALTER TABLE counter ALTER COLUMN n SET NOT NULL;"
+		"ALTER TABLE counter ALTER COLUMN n ADD GENERATED ALWAYS AS IDENTITY;"
+		"CREATE TABLE pt (k int DEFAULT 7, v text) PARTITION BY LIST (v);"
+		"CREATE TABLE pt1 PARTITION OF pt FOR VALUES IN ('a');"
+		"ALTER TABLE pt1 ALTER COLUMN k DROP DEFAULT;"
+		"CREATE TABLE pt2 (k int, v text);"
+		"ALTER TABLE pt ATTACH PARTITION pt2 FOR VALUES IN ('b');", NULL), 0);
+	dump_and_restore("qb_inh_src", "qb_inh_dst");
+	before = column_defaults("qb_inh_src");
+	after = column_defaults("qb_inh_dst");
+	ck_assert_msg(strstr(before, "child.status=none\n") && strstr(before, "mid.status='active'::text\n") &&
+		      strstr(before, "pt1.k=none\n"), "the source is not what the test means: %s", before);
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+	ck_assert_int_eq(tu_psql("qb_inh_dst",
+		"INSERT INTO child (id) VALUES (1) RETURNING coalesce(status, 'null');", &rows), 0);
+	ck_assert_str_eq(rows, "null\n");
+	free(rows);
+	tu_pg_drop_db("qb_inh_src");
+	tu_pg_drop_db("qb_inh_dst");
+}
+END_TEST
+
 /* On a new server the restore makes the database anew: it belongs to the role
  * that owned the source (so that the application may create tables in its
  * public schema), even one whose name holds a newline, a tab and a '%'
@@ -1101,6 +1178,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, icu_database_keeps_its_provider);
 	tcase_add_test(tc, notices_not_printed);
 	tcase_add_test(tc, unparsable_url_hides_password);
+	tcase_add_test(tc, dropped_inherited_default_stays_dropped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -55,11 +55,22 @@ struct cursor {
 	" WHERE xf.classid = 'pg_catalog." #cls "'::pg_catalog.regclass AND xf.objid = " oidexpr  \
 	" AND xf.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass) "
 
+/* SQL condition on an attribute alias: a direct parent of its table has a
+ * default (not a generation expression) for the column of the same name.
+ * CREATE TABLE ... INHERITS / PARTITION OF gives the child that default, so
+ * a child column without one must say DEFAULT NULL, as pg_dump does. */
+#define PARENT_HAS_DEFAULT(att)                                                              \
+	" EXISTS (SELECT 1 FROM pg_catalog.pg_inherits xh JOIN pg_catalog.pg_attribute xa "     \
+	"ON xa.attrelid = xh.inhparent AND xa.attname = " att ".attname AND NOT xa.attisdropped " \
+	"AND xa.attgenerated = '' JOIN pg_catalog.pg_attrdef xd ON xd.adrelid = xa.attrelid "     \
+	"AND xd.adnum = xa.attnum WHERE xh.inhrelid = " att ".attrelid) "
+
 #define COLUMNS_SQL \
 	"SELECT a.attrelid, a.attnum, pg_catalog.quote_ident(a.attname) AS name, " \
 	"pg_catalog.format_type(a.atttypid, a.atttypmod) AS typ, a.attnotnull, a.attidentity, a.attgenerated, " \
 	"a.attislocal, a.attinhcount, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def, d.oid AS defoid, " \
 	"d.oid IS NOT NULL AND" CALLS_READER_OF(pg_attrdef, "d.oid", "a.attrelid") "AS circle, " \
+	"d.oid IS NULL AND a.attinhcount > 0 AND" PARENT_HAS_DEFAULT("a") "AS nulldef, " \
 	"CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN " \
 	"  (SELECT pg_catalog.format('%%I.%%I', cn.nspname, co.collname) FROM pg_catalog.pg_collation co " \
 	"   JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS coll, " \
@@ -173,10 +184,14 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 	} else if (pgc_val(r, i, "defoid") &&
 		   dobj_alias(ctx, CLS_PG_ATTRDEF, dval_oid(r, i, "defoid"), dobj_index(ctx, o))) {
 		return ctx->err->code;
+	} else if (pgc_true(r, i, "nulldef")) {
+		def = "NULL";  /* not the parent's default, which the child would take */
 	}
 	if (partition || !pgc_true(r, i, "attislocal")) {
-		/* Inherited: the parent makes the column; keep what is the child's own. */
-		if (def && !(gen && gen[0]) && !(ident && ident[0]))
+		/* Inherited: the parent makes the column; keep what is the child's own.
+		 * An identity column has no default but may need DEFAULT NULL (nulldef),
+		 * before ADD GENERATED below, which wants a column without one. */
+		if (def && !(gen && gen[0]))
 			rc = qb_buf_printf(late, err, "ALTER TABLE ONLY %s ALTER COLUMN %s SET DEFAULT %s;\n",
 					   o->qualname, name, def);
 		if (!rc && pgc_true(r, i, "attnotnull"))
