@@ -940,6 +940,76 @@ START_TEST(dropped_inherited_default_stays_dropped)
 }
 END_TEST
 
+/* relrowsecurity, relforcerowsecurity and the rows of table notes in db, read as the test user. */
+static char *notes_state(const char *db)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_psql(db, "SELECT relrowsecurity || ' ' || relforcerowsecurity || ' ' || "
+		"(SELECT string_agg(id || ':' || author, ',' ORDER BY id) FROM notes) "
+		"FROM pg_class WHERE oid = 'notes'::regclass;", &out), 0);
+	return out;
+}
+
+/* A table with FORCE ROW LEVEL SECURITY is restored by its owner, who is no
+ * superuser: its rows are loaded before row security is switched on, by
+ * qrestore and by psql alike. */
+START_TEST(owner_restores_forced_row_security)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *url, *name, *before, *after;
+	int rc;
+
+	ck_assert_int_eq(tu_psql("postgres",
+		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_rls') THEN "
+		"CREATE ROLE qb_rls LOGIN CREATEDB PASSWORD 'qb-rls-pw'; END IF; END $$;", NULL), 0);
+	tu_pg_drop_db("qb_rls_src");
+	tu_pg_drop_db("qb_rls_dst");
+	ck_assert_int_eq(tu_psql("postgres", "CREATE DATABASE qb_rls_src OWNER qb_rls;", NULL), 0);
+	ck_assert_int_eq(tu_psql("qb_rls_src",
+		"SET ROLE qb_rls; CREATE TABLE notes (id int PRIMARY KEY, author text);"
+		"INSERT INTO notes VALUES (1, 'qb_rls'), (2, 'someone'), (3, 'other');"
+		"ALTER TABLE notes ENABLE ROW LEVEL SECURITY; ALTER TABLE notes FORCE ROW LEVEL SECURITY;"
+		"CREATE POLICY own_notes ON notes USING (author = current_user);", NULL), 0);
+	/* The nightly dump runs as the test user (a superuser): with FORCE, the
+	 * owner itself could not read the rows other than its own. */
+	ck_assert_msg(run(&out, dir, "qb_rls_src", "qbackup --type db") == 0, "qbackup failed: %s", out);
+	free(out);
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	ck_assert_int_ge(asprintf(&url, "postgresql://qb_rls:qb-rls-pw@%s:%s/qb_rls_src",
+				  tu_env("QB_TEST_PGHOST"), tu_env("QB_TEST_PGPORT")), 0);
+	rc = tu_sh(&out, "env -u PGPASSWORD BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db %s "
+		   "--target-db qb_rls_dst --yes </dev/null", dir, url, tu_env("QB_BUILD"), name);
+	ck_assert_msg(rc == 0, "qrestore as the table's owner failed: %s", out);
+	free(out);
+	before = notes_state("qb_rls_src");
+	ck_assert_str_eq(before, "true true 1:qb_rls,2:someone,3:other\n");
+	after = notes_state("qb_rls_dst");
+	ck_assert_str_eq(after, before);
+	free(after);
+	/* The same file through psql, as the owner, into a database it owns. */
+	tu_pg_drop_db("qb_rls_dst");
+	ck_assert_int_eq(tu_psql("postgres", "CREATE DATABASE qb_rls_dst OWNER qb_rls;", NULL), 0);
+	free(url);
+	ck_assert_int_ge(asprintf(&url, "postgresql://qb_rls:qb-rls-pw@%s:%s/qb_rls_dst",
+				  tu_env("QB_TEST_PGHOST"), tu_env("QB_TEST_PGPORT")), 0);
+	rc = tu_sh(&out, "gunzip -c '%s/%s' | env -u PGPASSWORD psql -X -q -v ON_ERROR_STOP=1 '%s' 2>&1",
+		   dir, name, url);
+	ck_assert_msg(rc == 0, "gunzip | psql as the table's owner failed: %s", out);
+	free(out);
+	after = notes_state("qb_rls_dst");
+	ck_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	free(name);
+	free(url);
+	tu_pg_drop_db("qb_rls_src");
+	tu_pg_drop_db("qb_rls_dst");
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* On a new server the restore makes the database anew: it belongs to the role
  * that owned the source (so that the application may create tables in its
  * public schema), even one whose name holds a newline, a tab and a '%'
@@ -1179,6 +1249,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, notices_not_printed);
 	tcase_add_test(tc, unparsable_url_hides_password);
 	tcase_add_test(tc, dropped_inherited_default_stays_dropped);
+	tcase_add_test(tc, owner_restores_forced_row_security);
 	suite_add_tcase(s, tc);
 	return s;
 }

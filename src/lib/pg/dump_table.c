@@ -290,6 +290,27 @@ static int data_node(struct dump_ctx *ctx, struct dobj *t, const char *cols, uin
 	return dobj_dep(ctx, dobj_index(ctx, d), dobj_index(ctx, t));
 }
 
+/* ENABLE / FORCE ROW LEVEL SECURITY after the data, with the policies: a
+ * table's owner that is not a superuser could not load its rows otherwise
+ * (COPY under row_security = off fails where a policy would apply). */
+static int row_security_node(struct dump_ctx *ctx, struct dobj *t, bool enable, bool force)
+{
+	struct dobj *o;
+	int rc = QB_OK;
+
+	if (!enable && !force)
+		return QB_OK;
+	o = dobj_add(ctx, CLS_SYNTHETIC, 0, SEC_POST, P_POLICY, t->sortname, "row security of table %s",
+		     t->qualname);
+	if (!o)
+		return ctx->err->code;
+	if (enable)
+		rc = dobj_sql(o, ctx->err, "ALTER TABLE %s ENABLE ROW LEVEL SECURITY;\n", t->qualname);
+	if (!rc && force)
+		rc = dobj_sql(o, ctx->err, "ALTER TABLE %s FORCE ROW LEVEL SECURITY;\n", t->qualname);
+	return rc ? rc : dobj_dep(ctx, dobj_index(ctx, o), dobj_index(ctx, t));
+}
+
 static int one_table(struct dump_ctx *ctx, PGresult *r, int i, struct cursor *cols, struct cursor *ck)
 {
 	unsigned oid = dval_oid(r, i, "oid");
@@ -360,10 +381,9 @@ static int one_table(struct dump_ctx *ctx, PGresult *r, int i, struct cursor *co
 		rc = dobj_sql(o, ctx->err, "\nWITH (%s)", pgc_val(r, i, "opts"));
 	if (!rc)
 		rc = dobj_sql(o, ctx->err, ";\n%s", late.data ? late.data : "");
-	if (!rc && pgc_true(r, i, "relrowsecurity"))
-		rc = dobj_sql(o, ctx->err, "ALTER TABLE %s ENABLE ROW LEVEL SECURITY;\n", q);
-	if (!rc && pgc_true(r, i, "relforcerowsecurity"))
-		rc = dobj_sql(o, ctx->err, "ALTER TABLE %s FORCE ROW LEVEL SECURITY;\n", q);
+	if (!rc)
+		rc = row_security_node(ctx, o, pgc_true(r, i, "relrowsecurity"),
+				       pgc_true(r, i, "relforcerowsecurity"));
 	if (!rc) {
 		char ri = pgc_str(r, i, "relreplident")[0];
 		if (ri == 'f' || ri == 'n')
