@@ -7,6 +7,7 @@
  * same text (but for pg_dump's own header and \restrict lines).
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1010,6 +1011,92 @@ START_TEST(owner_restores_forced_row_security)
 }
 END_TEST
 
+/* A tiny extension with a configuration table (and its sequence), installed
+ * into the test server's SHAREDIR for the "extension" case and removed after
+ * it, whatever its outcome. */
+static const char ext_control[] = "comment = 'qbackup test: a configuration table'\n"
+				  "default_version = '1.0'\nrelocatable = false\n";
+static const char ext_script[] =
+	"CREATE TABLE qb_cfg (id serial PRIMARY KEY, name text, builtin boolean NOT NULL DEFAULT false);\n"
+	"SELECT pg_catalog.pg_extension_config_dump('qb_cfg', 'WHERE NOT builtin');\n"
+	"SELECT pg_catalog.pg_extension_config_dump('qb_cfg_id_seq', '');\n"
+	"INSERT INTO qb_cfg (name, builtin) VALUES ('shipped', true);\n";
+
+/* Path of file name in the server's extension folder (caller frees). */
+static char *ext_path(const char *name)
+{
+	char *dir = NULL, *path;
+	size_t n;
+
+	ck_assert_int_eq(tu_psql("postgres", "SELECT setting FROM pg_config WHERE name = 'SHAREDIR';", &dir), 0);
+	n = strlen(dir);
+	while (n && dir[n - 1] == '\n')
+		dir[--n] = '\0';
+	ck_assert_int_ge(asprintf(&path, "%s/extension/%s", dir, name), 0);
+	free(dir);
+	return path;
+}
+
+static void ext_files(bool install)
+{
+	char *control = ext_path("qb_cfgtest.control"), *script = ext_path("qb_cfgtest--1.0.sql");
+
+	if (install) {
+		ck_assert_int_eq(tu_write_file(control, ext_control, strlen(ext_control)), 0);
+		ck_assert_int_eq(tu_write_file(script, ext_script, strlen(ext_script)), 0);
+		/* The server may run as another user (postgres, when the tests run as root). */
+		ck_assert_int_eq(chmod(control, 0644), 0);
+		ck_assert_int_eq(chmod(script, 0644), 0);
+	} else {
+		unlink(control);
+		unlink(script);
+	}
+	free(control);
+	free(script);
+}
+
+static void ext_files_install(void)
+{
+	ext_files(true);
+}
+
+static void ext_files_remove(void)
+{
+	ext_files(false);
+}
+
+/* The rows and the sequence value of the extension's configuration table. */
+static char *config_rows(const char *db)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_psql(db, "SELECT string_agg(id || ':' || name || ':' || builtin, ',' ORDER BY id) "
+				 "|| ' ' || (SELECT last_value FROM qb_cfg_id_seq) FROM qb_cfg;", &out), 0);
+	return out;
+}
+
+/* The rows a user adds to an extension's configuration table are dumped (the
+ * ones its script inserts are not, by its filter) and come back after
+ * CREATE EXTENSION, with the sequence's value. */
+START_TEST(extension_config_rows_kept)
+{
+	char *before, *after;
+
+	tu_pg_create_db("qb_ext_src");
+	ck_assert_int_eq(tu_psql("qb_ext_src", "CREATE EXTENSION qb_cfgtest;"
+				 "INSERT INTO qb_cfg (name) VALUES ('mine'), ('yours');", NULL), 0);
+	dump_and_restore("qb_ext_src", "qb_ext_dst");
+	before = config_rows("qb_ext_src");
+	ck_assert_str_eq(before, "1:shipped:true,2:mine:false,3:yours:false 3\n");
+	after = config_rows("qb_ext_dst");
+	ck_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	tu_pg_drop_db("qb_ext_src");
+	tu_pg_drop_db("qb_ext_dst");
+}
+END_TEST
+
 /* On a new server the restore makes the database anew: it belongs to the role
  * that owned the source (so that the application may create tables in its
  * public schema), even one whose name holds a newline, a tab and a '%'
@@ -1250,6 +1337,11 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, unparsable_url_hides_password);
 	tcase_add_test(tc, dropped_inherited_default_stays_dropped);
 	tcase_add_test(tc, owner_restores_forced_row_security);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("extension");
+	tcase_set_timeout(tc, 600);
+	tcase_add_unchecked_fixture(tc, ext_files_install, ext_files_remove);
+	tcase_add_test(tc, extension_config_rows_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }

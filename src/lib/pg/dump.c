@@ -211,7 +211,7 @@ static int collect(struct dump_ctx *ctx)
 	static int (*const steps[])(struct dump_ctx *) = {
 		dump_unsupported, dump_schemas, dump_extensions, dump_collations, dump_types,
 		dump_functions, dump_aggregates, dump_textsearch, dump_sequences, dump_tables,
-		dump_identity_values, dump_views, dump_constraints, dump_indexes, dump_triggers,
+		dump_extension_data, dump_identity_values, dump_views, dump_constraints, dump_indexes, dump_triggers,
 		dump_rules, dump_policies, dump_statistics, dump_large_objects, dump_default_acls,
 		dump_deps, dump_owners, dump_comments, dump_acls,
 	};

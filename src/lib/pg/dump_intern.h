@@ -128,6 +128,15 @@ unsigned dval_oid(const PGresult *r, int row, const char *col);
 int dobj_meta(struct dobj *o, const char *comment_target, const char *acl_kind,
 	      const char *acl_target, const char *owner, struct qb_err *err);
 
+/* A node that writes the rows of relation qualname (quoted) with COPY: of
+ * columns cols (quoted, ", "-separated; "" for a table without columns),
+ * only those that filter selects ("WHERE ..."; NULL or "" for all).  NULL on
+ * failure (err set); the caller adds its dependencies. */
+struct dobj *dump_data_node(struct dump_ctx *ctx, const char *qualname, const char *sortname,
+			    const char *cols, const char *filter, uint64_t size);
+/* A node that sets sequence q (quoted) to its current value, after node after. */
+int dump_seq_value(struct dump_ctx *ctx, const char *q, size_t after, const char *sortname);
+
 /* Collectors, in the order they run. */
 int dump_unsupported(struct dump_ctx *ctx);
 int dump_schemas(struct dump_ctx *ctx);
@@ -139,6 +148,7 @@ int dump_aggregates(struct dump_ctx *ctx);
 int dump_textsearch(struct dump_ctx *ctx);
 int dump_sequences(struct dump_ctx *ctx);
 int dump_tables(struct dump_ctx *ctx);
+int dump_extension_data(struct dump_ctx *ctx);
 int dump_identity_values(struct dump_ctx *ctx);
 int dump_views(struct dump_ctx *ctx);
 int dump_constraints(struct dump_ctx *ctx);

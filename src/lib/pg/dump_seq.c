@@ -9,7 +9,7 @@
 #include "dump_intern.h"
 
 /* The sequence's current value, read inside the dump's snapshot. */
-static int seq_setval(struct dump_ctx *ctx, const char *q, size_t after, const char *sortname)
+int dump_seq_value(struct dump_ctx *ctx, const char *q, size_t after, const char *sortname)
 {
 	PGresult *r = dq(ctx, "SELECT last_value, is_called FROM %s", q);
 	struct dobj *o;
@@ -76,7 +76,7 @@ int dump_sequences(struct dump_ctx *ctx)
 			      pgc_val(r, i, "seqmax"), pgc_val(r, i, "seqcache"),
 			      strcmp(pgc_str(r, i, "seqcycle"), "t") ? "" : "\n    CYCLE");
 		if (!rc)
-			rc = seq_setval(ctx, q, dobj_index(ctx, o), pgc_str(r, i, "sortname"));
+			rc = dump_seq_value(ctx, q, dobj_index(ctx, o), pgc_str(r, i, "sortname"));
 		if (!rc && owned) {
 			/* "schema.table.column\ttable_oid" */
 			const char *tab = strchr(owned, '\t');
@@ -119,7 +119,7 @@ int dump_identity_values(struct dump_ctx *ctx)
 		struct dobj *o;
 		if (t == SIZE_MAX)
 			continue;  /* an extension's table */
-		rc = seq_setval(ctx, pgc_str(r, i, "q"), t, pgc_str(r, i, "sortname"));
+		rc = dump_seq_value(ctx, pgc_str(r, i, "q"), t, pgc_str(r, i, "sortname"));
 		if (rc)
 			break;
 		o = dnode(ctx, CLS_PG_CLASS, dval_oid(r, i, "oid"), SEC_PRE, P_SEQ_OWNED, pgc_str(r, i, "sortname"),

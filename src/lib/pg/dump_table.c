@@ -269,25 +269,37 @@ static int check_defs(struct dump_ctx *ctx, struct dobj *o, struct cursor *ck, u
 	return rc;
 }
 
-static int data_node(struct dump_ctx *ctx, struct dobj *t, const char *cols, uint64_t size)
+struct dobj *dump_data_node(struct dump_ctx *ctx, const char *qualname, const char *sortname,
+			    const char *cols, const char *filter, uint64_t size)
 {
-	struct dobj *d = dobj_add(ctx, CLS_SYNTHETIC, 0, SEC_DATA, P_TABLEDATA, t->sortname,
-				  "data of table %s", t->qualname);
+	struct dobj *d = dobj_add(ctx, CLS_SYNTHETIC, 0, SEC_DATA, P_TABLEDATA, sortname,
+				  "data of table %s", qualname);
+	const char *open = cols[0] ? " (" : "", *close = cols[0] ? ")" : "";
 
 	if (!d)
-		return ctx->err->code;
+		return NULL;
 	d->kind = DK_TABLEDATA;
-	d->qualname = strdup(t->qualname);
+	d->qualname = strdup(qualname);
 	/* A table without columns (all dropped, or CREATE TABLE t ()) still has
 	 * rows, and COPY takes no empty list: its rows are empty lines. */
-	d->copy_out = qb_asprintf("COPY %s%s%s%s TO STDOUT", t->qualname, cols[0] ? " (" : "", cols,
-				  cols[0] ? ")" : "");
-	d->copy_in = qb_asprintf("COPY %s%s%s%s FROM stdin;\n", t->qualname, cols[0] ? " (" : "", cols,
-				 cols[0] ? ")" : "");
+	if (filter && filter[0])
+		d->copy_out = qb_asprintf("COPY (SELECT %s FROM %s %s) TO STDOUT", cols, qualname, filter);
+	else
+		d->copy_out = qb_asprintf("COPY %s%s%s%s TO STDOUT", qualname, open, cols, close);
+	d->copy_in = qb_asprintf("COPY %s%s%s%s FROM stdin;\n", qualname, open, cols, close);
 	d->est_bytes = size;
-	if (!d->qualname || !d->copy_out || !d->copy_in)
-		return qb_err_set(ctx->err, QB_ENOMEM, "out of memory");
-	return dobj_dep(ctx, dobj_index(ctx, d), dobj_index(ctx, t));
+	if (!d->qualname || !d->copy_out || !d->copy_in) {
+		qb_err_set(ctx->err, QB_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return d;
+}
+
+static int data_node(struct dump_ctx *ctx, struct dobj *t, const char *cols, uint64_t size)
+{
+	struct dobj *d = dump_data_node(ctx, t->qualname, t->sortname, cols, NULL, size);
+
+	return d ? dobj_dep(ctx, dobj_index(ctx, d), dobj_index(ctx, t)) : ctx->err->code;
 }
 
 /* ENABLE / FORCE ROW LEVEL SECURITY after the data, with the policies: a
