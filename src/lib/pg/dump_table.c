@@ -165,7 +165,6 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 {
 	const char *name = pgc_str(r, i, "name"), *def = pgc_val(r, i, "def");
 	const char *gen = pgc_val(r, i, "attgenerated"), *ident = pgc_val(r, i, "attidentity");
-	bool local = pgc_true(r, i, "attislocal") || partition;
 	struct qb_err *err = ctx->err;
 	int rc = QB_OK;
 
@@ -209,7 +208,6 @@ static int column_def(struct dump_ctx *ctx, struct dobj *o, struct qb_buf *late,
 		if (!rc && pgc_true(r, i, "attnotnull"))
 			rc = dobj_sql(o, err, " NOT NULL");
 	}
-	(void)local;
 	if (!rc && ident && ident[0] && !partition)
 		rc = qb_buf_printf(late, err,
 				   "ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY (\n"
