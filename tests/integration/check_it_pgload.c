@@ -220,6 +220,39 @@ START_TEST(bad_row_on_a_data_connection)
 }
 END_TEST
 
+/* A CHECK refuses a row on a data connection: the message says the tables load
+ * side by side and how to load them in order (a CHECK that reads another table
+ * may look before that table's rows are in); RESTORE_JOBS=1 gives no such hint. */
+START_TEST(check_on_a_data_connection_hints)
+{
+	static const char text[] =
+		"CREATE TABLE public.parent (id int);\n"
+		"CREATE FUNCTION public.parent_exists(i int) RETURNS boolean LANGUAGE sql STABLE\n"
+		"    AS $$SELECT EXISTS (SELECT 1 FROM public.parent WHERE id = i)$$;\n"
+		"CREATE TABLE public.child (pid int CHECK (public.parent_exists(pid)));\n"
+		"COPY public.child (pid) FROM stdin;\n1\n\\.\n"
+		"COPY public.parent (id) FROM stdin;\n1\n\\.\n" PG_END;
+	char *dir = tu_tmpdir(), *out = NULL, *path, *url = tu_pg_url("postgres");
+	int rc;
+
+	path = script(dir, "check.sql", text, strlen(text));
+	for (int jobs = 2; jobs >= 1; jobs--) {
+		tu_pg_create_db("qb_ld_check");
+		rc = tu_sh(&out, "env -u PGPASSWORD RESTORE_JOBS=%d DATABASE_URL='%s' %s/qrestore --db '%s' "
+			   "--target-db qb_ld_check --yes </dev/null", jobs, url, tu_env("QB_BUILD"), path);
+		ck_assert_msg(rc != 0 && strstr(out, "child_pid_check"), "jobs %d (%d): %s", jobs, rc, out);
+		ck_assert_msg(!strstr(out, "RESTORE_JOBS=1") == (jobs == 1), "jobs %d: %s", jobs, out);
+		free(out);
+		assert_no_scratch();
+		tu_pg_drop_db("qb_ld_check");
+	}
+	free(path);
+	free(url);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(index_builds_side_by_side)
 {
 	/* Consecutive index builds run on the data connections; a failing one
@@ -333,6 +366,7 @@ Suite *suite_it_pgload(void)
 	tcase_add_test(tc, foreign_keys_before_data_load_in_order);
 	tcase_add_test(tc, script_transaction_stays_on_one_connection);
 	tcase_add_test(tc, bad_row_on_a_data_connection);
+	tcase_add_test(tc, check_on_a_data_connection_hints);
 	tcase_add_test(tc, index_builds_side_by_side);
 	tcase_add_test(tc, fewer_connections_than_asked);
 	tcase_add_test(tc, restore_jobs_checked);

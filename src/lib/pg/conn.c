@@ -179,18 +179,24 @@ void pgc_discard_results(PGconn *c)
 		PQclear(r);
 }
 
-int pgc_copy_end(PGconn *c, bool abort, unsigned long line, int64_t *rows, struct qb_err *err)
+int pgc_copy_end(PGconn *c, bool abort, unsigned long line, const char *check_hint, int64_t *rows,
+		 struct qb_err *err)
 {
 	int sent = PQputCopyEnd(c, abort ? "qrestore stopped" : NULL);
 	PGresult *r = PQgetResult(c);
 	int rc = QB_OK;
 
 	*rows = 0;
-	if (abort)
+	if (abort) {
 		rc = QB_OK;  /* abandoned on purpose: the caller has its error */
-	else if (sent != 1 || !r || PQresultStatus(r) != PGRES_COMMAND_OK)
+	} else if (sent != 1 || !r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 		rc = pgc_fail_line(c, r, err, line);
-	else
+		if (check_hint && state && !strcmp(state, "23514")) {  /* check_violation */
+			size_t n = strlen(err->msg);
+			snprintf(err->msg + n, sizeof(err->msg) - n, " %s", check_hint);
+		}
+	} else
 		*rows = strtoll(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
 	pgc_discard_results(c);

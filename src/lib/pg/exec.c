@@ -199,10 +199,10 @@ static int run_copy(struct exec *x, struct script *s, const struct qb_sql_item *
 		rc = qb_err_set(err, QB_EINTERNAL, "COPY data ended unexpectedly");
 	if (rc) {
 		int64_t ignored;
-		pgc_copy_end(x->c, true, head->line, &ignored, err);
+		pgc_copy_end(x->c, true, head->line, NULL, &ignored, err);
 		return rc;
 	}
-	return pgc_copy_end(x->c, false, head->line, &b->rows, err);
+	return pgc_copy_end(x->c, false, head->line, NULL, &b->rows, err);
 }
 
 /* One statement on the main connection, once the workers are idle. */

@@ -86,7 +86,11 @@ static int copy_finish(struct worker *w, bool abort, struct qb_err *err)
 {
 	struct load_block *b = w->open;
 	int64_t n;
-	int rc = pgc_copy_end(w->c, abort, b->line, &n, err);
+	/* Tables load side by side here: a CHECK that reads another table may look
+	 * before that table's rows are in. */
+	int rc = pgc_copy_end(w->c, abort, b->line, w->l->jobs > 1 ? "(tables load side by side "
+			      "here: if that CHECK calls a function that reads another table, "
+			      "RESTORE_JOBS=1 loads them in the file's order)" : NULL, &n, err);
 
 	w->open = NULL;
 	if (!rc && !abort) {

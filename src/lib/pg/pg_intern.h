@@ -39,8 +39,10 @@ int pgc_check_lexing(PGconn *c, unsigned long line, struct qb_err *err);
 void pgc_discard_results(PGconn *c);
 /* End a COPY FROM STDIN on c: sent (abort false) or abandoned (abort true,
  * QB_OK).  *rows: the rows the server took.  A failure names the script's
- * line of the COPY statement and carries the server's message. */
-int pgc_copy_end(PGconn *c, bool abort, unsigned long line, int64_t *rows, struct qb_err *err);
+ * line of the COPY statement and carries the server's message, and check_hint
+ * (or nothing: NULL) when a CHECK constraint refused a row. */
+int pgc_copy_end(PGconn *c, bool abort, unsigned long line, const char *check_hint, int64_t *rows,
+		 struct qb_err *err);
 /* Quote an identifier / a literal; caller frees with PQfreemem... we return malloc'd. */
 char *pgc_ident(PGconn *c, const char *s);
 char *pgc_literal(PGconn *c, const char *s);
