@@ -1086,6 +1086,54 @@ START_TEST(test_long_sync_post)
 }
 END_TEST
 
+/*
+ * A POST /backup?async=1 sent but for the end of its body: the server has read
+ * its headers and waits for the rest.  Returns the connection.
+ */
+static int post_begin(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char head[512];
+	int fd, n;
+
+	n = snprintf(head, sizeof(head), "POST /backup?async=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+		     "Content-Length: 13\r\nConnection: close\r\n\r\n{\"type\":", TOKEN);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+	nap_ms(200);
+	return fd;
+}
+
+/* The rest of post_begin's body, then its answer (up to 10 s) in buf; closes fd. */
+static void post_end(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	ck_assert_int_eq(send(fd, "\"db\"}", 5, MSG_NOSIGNAL), 5);
+	for (double t0 = now_s(); now_s() - t0 < 10 && got + 1 < cap;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+		if (poll(&pf, 1, 200) <= 0)
+			continue;
+		if ((k = recv(fd, buf + got, cap - 1 - got, 0)) <= 0)
+			break;
+		got += (size_t)k;
+	}
+	buf[got] = '\0';
+	close(fd);
+}
+
+/* The answer of a stopping server: a 503, in JSON, that says so. */
+static void check_stopping(const char *answer)
+{
+	ck_assert_msg(!strncmp(answer, "HTTP/1.1 503", 12) && strstr(answer, "stopping") &&
+		      strstr(answer, "application/json"), "answer: %s", answer);
+}
+
 /* A server with a backup held up by a locked table (the holder returned), sent
  * SIGTERM: still running, waiting for the backup. */
 static pid_t stop_during_backup(struct srv *s)
@@ -1151,39 +1199,17 @@ END_TEST
  * backup starts on the way out (it used to get its 202 and hold the stop up). */
 START_TEST(test_post_during_stop_refused)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct srv s;
-	char head[512], buf[4096];
-	size_t got = 0;
-	int fd, st, n;
+	char answer[4096];
+	int fd, st;
 
 	make_db();
 	srv_start(&s, TOKEN, DB);
-	a.sin_port = htons((uint16_t)s.port);
-	n = snprintf(head, sizeof(head), "POST /backup?async=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-		     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
-		     "Content-Length: 13\r\nConnection: close\r\n\r\n{\"type\":", TOKEN);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
-	nap_ms(200);
+	fd = post_begin(s.port);
 	ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
 	nap_ms(300);
-	ck_assert_int_eq(send(fd, "\"db\"}", 5, MSG_NOSIGNAL), 5);
-	for (double t0 = now_s(); now_s() - t0 < 10 && got + 1 < sizeof(buf);) {
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		ssize_t k;
-		if (poll(&pf, 1, 200) <= 0)
-			continue;
-		if ((k = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) <= 0)
-			break;
-		got += (size_t)k;
-	}
-	buf[got] = '\0';
-	close(fd);
-	ck_assert_msg(!strncmp(buf, "HTTP/1.1 503", 12) && strstr(buf, "stopping") &&
-		      strstr(buf, "application/json"), "answer: %s", buf);
+	post_end(fd, answer, sizeof(answer));
+	check_stopping(answer);
 	st = wait_exit(s.pid, 30);
 	ck_assert_int_eq(count_prefix(&s, "db_"), 0);
 	ck_assert_int_eq(count_prefix(&s, ".qb-tmp"), 0);
