@@ -1152,15 +1152,29 @@ static pid_t stop_during_backup(struct srv *s)
 	return holder;
 }
 
+/* Seconds until a new connection is refused, or closed unanswered (10 when it
+ * hangs): fails the test when it is answered. */
+static double refused_in(int port)
+{
+	double t0 = now_s();
+	int code = raw(port, "GET /health HTTP/1.0\r\n\r\n", 24, true, 10000, NULL, 0);
+
+	ck_assert_msg(code <= 0, "a new connection was answered %d during the stop", code);
+	return now_s() - t0;
+}
+
 START_TEST(test_stop_waits_for_job)
 {
 	struct srv s;
 	pid_t holder = stop_during_backup(&s);
 	char *text;
+	double waited;
 	int st;
 
-	/* No longer accepting while it waits. */
-	ck_assert_int_le(raw(s.port, "GET /health HTTP/1.0\r\n\r\n", 24, true, 1000, NULL, 0), 0);
+	/* No longer accepting while it waits, and saying so at once: a client (the admin
+	 * page's /health) must not wait in a queue that nobody serves. */
+	waited = refused_in(s.port);
+	ck_assert_msg(waited < 2, "a new connection waited %.1f s during the stop", waited);
 	release_table(holder);
 	st = wait_exit(s.pid, 60);
 	text = srv_log(&s);

@@ -6,7 +6,7 @@
  * waits in its own thread while /health keeps answering, and slow or
  * silent clients cannot hold the server for long.
  *
- * Stopping: no new connection is accepted, a running backup is waited for,
+ * Stopping: a new connection is refused, a running backup is waited for,
  * requests in progress get a few seconds to receive their answers, then the
  * threads stop.
  */
@@ -140,6 +140,13 @@ void qb_server_stop(struct qb_server *s)
 	if (!s)
 		return;
 	fd = MHD_quiesce_daemon(s->mhd);
+	/* Quiesced, the socket still listens: the kernel would queue new connections
+	 * that nobody accepts for as long as the backup runs (hours), then reset them.
+	 * Shut down, it listens no more and they are refused at once.  It is closed
+	 * only after MHD_stop_daemon: libmicrohttpd's thread may still be polling it,
+	 * and a number closed now could be handed to another file meanwhile. */
+	if (fd != MHD_INVALID_SOCKET)
+		shutdown(fd, SHUT_RDWR);
 	if (srv_job_running(&s->jobs, NULL))
 		qb_log(QB_LOG_INFO, "stopping: waiting for the running backup to finish");
 	/* A request already past the door must not start a backup now. */
