@@ -104,6 +104,10 @@ enum MHD_Result srv_h_backup(struct qb_server *s, struct MHD_Connection *c, stru
 	if (!parse_async(c, &q.async))
 		return srv_send_error(c, r, MHD_HTTP_BAD_REQUEST,
 				      "async must be 1, true, 0 or false");
+	/* A stopping server says so before anything else: a 409 would have the client
+	 * retry once the running backup ends, when the server will be gone. */
+	if (srv_jobs_closing(&s->jobs))
+		return srv_send_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, SRV_STOPPING);
 	/* Ask first, so a run from the command line gets its 409 here rather than a failed job. */
 	if (srv_busy(s, &info))
 		return srv_send_busy(c, r, &info);

@@ -142,7 +142,7 @@ int srv_job_start(struct srv_jobs *j, unsigned types, const char *type, bool exp
 	pthread_mutex_lock(&j->mu);
 	if (j->closing) {
 		pthread_mutex_unlock(&j->mu);
-		return qb_err_set(err, QB_ECANCELLED, "the server is stopping: no backup is started");
+		return qb_err_set(err, QB_ECANCELLED, SRV_STOPPING);
 	}
 	if (j->job.state == SRV_JOB_RUNNING) {
 		running_info(j, running);
@@ -223,6 +223,16 @@ void srv_jobs_close(struct srv_jobs *j)
 	while (j->job.state == SRV_JOB_RUNNING)
 		pthread_cond_wait(&j->cv, &j->mu);
 	pthread_mutex_unlock(&j->mu);
+}
+
+bool srv_jobs_closing(struct srv_jobs *j)
+{
+	bool closing;
+
+	pthread_mutex_lock(&j->mu);
+	closing = j->closing;
+	pthread_mutex_unlock(&j->mu);
+	return closing;
 }
 
 cJSON *srv_job_status(struct srv_jobs *j, bool *oom)

@@ -33,6 +33,7 @@
 #define SRV_TOKEN_MAC 32
 #define SRV_DATE_MAX 20              /* "YYYY-MM-DD HH:MM:SS" */
 #define SRV_JOB_ID_MAX 17            /* 16 hex digits */
+#define SRV_STOPPING "the server is stopping: no backup is started"
 
 enum srv_job_state { SRV_JOB_NONE, SRV_JOB_RUNNING, SRV_JOB_OK, SRV_JOB_FAILED };
 
@@ -163,6 +164,8 @@ void srv_job_wait(struct srv_jobs *j, struct srv_waiter *w);
 bool srv_job_running(struct srv_jobs *j, struct qb_lock_info *info);
 /* No job starts from now on (the server is stopping); then block until none runs. */
 void srv_jobs_close(struct srv_jobs *j);
+/* Has srv_jobs_close been called? */
+bool srv_jobs_closing(struct srv_jobs *j);
 /* The /backup/status document; NULL before the first job (or on no memory: *oom). */
 cJSON *srv_job_status(struct srv_jobs *j, bool *oom);
 
