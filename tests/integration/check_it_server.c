@@ -42,6 +42,7 @@
 #define TOKEN "qbtest-token-7f3a9c1e5b2d4f608a1b"
 #define DB "qb_srv"
 #define SLOW_TABLE "qb_srv_slow_t"
+#define NO_TYPE "{\"type\":\"-\"}"   /* a POST body refused (400) after every other check */
 #define POST_HEAD "POST /backup HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " TOKEN "\r\n"
 
 struct srv {
@@ -1534,7 +1535,10 @@ START_TEST(test_listen_rules)
 		free(text);
 	}
 	/* ...but only to requests addressed to a loopback name: not to a page whose own
-	 * name resolves to 127.0.0.1 (DNS rebinding), nor to a page posting from a browser. */
+	 * name resolves to 127.0.0.1 (DNS rebinding), nor to a page posting from a browser,
+	 * even one served on loopback (a development server on localhost:3000): an Origin
+	 * must be the server's own.  A POST that passes is refused for its body (400), so
+	 * that none starts a backup. */
 	{
 		/* hport, oport: the server's port follows the host, the origin. */
 		static const struct {
@@ -1543,12 +1547,22 @@ START_TEST(test_listen_rules)
 			{ "127.0.0.1", true, NULL, false, "GET /health", 200 },
 			{ "localhost", false, NULL, false, "GET /backups", 200 },
 			{ "[::1]", true, NULL, false, "GET /backups", 200 },
-			{ "127.0.0.1", true, "http://localhost", true, "GET /backups", 200 },
+			/* No Origin: the Next.js route, curl. */
+			{ "127.0.0.1", true, NULL, false, "POST /backup?async=1", 400 },
+			{ "127.0.0.1", true, "http://127.0.0.1", true, "GET /backups", 200 },
+			{ "127.0.0.1", true, "HTTP://127.0.0.1", true, "POST /backup?async=1", 400 },
 			{ "evil.example", true, NULL, false, "GET /backups", 403 },
 			{ "127.0.0.1.evil.example", false, NULL, false, "GET /health", 403 },
 			{ "evil.example", true, NULL, false, "DELETE /backups?file=db_20260101_030000.sql.gz", 403 },
 			{ "127.0.0.1", true, "http://evil.example", false, "POST /backup?async=1", 403 },
 			{ "127.0.0.1", true, "null", false, "POST /backup?async=1", 403 },
+			{ "127.0.0.1", true, "http://localhost:3000", false, "POST /backup?async=1", 403 },
+			{ "127.0.0.1", true, "http://127.0.0.1:3000", false, "POST /backup?async=1", 403 },
+			{ "127.0.0.1", true, "http://127.0.0.1", false, "POST /backup?async=1", 403 },
+			{ "127.0.0.1", true, "http://localhost", true, "POST /backup?async=1", 403 },
+			{ "127.0.0.1", true, "https://127.0.0.1", true, "POST /backup?async=1", 403 },
+			{ "127.0.0.1", true, "http://127.0.0.1", true, "DELETE /backups?file=db_20260101_030000.sql.gz", 200 },
+			{ "127.0.0.1", true, "http://localhost:3000", false, "DELETE /backups?file=db_20260101_030000.sql.gz", 403 },
 		};
 		char req[512], host[128], origin[128], body[4096];
 		fake_backup(&open, "db_20260101_030000.sql.gz");
@@ -1557,16 +1571,22 @@ START_TEST(test_listen_rules)
 			snprintf(host, sizeof(host), cases[i].hport ? "%s:%d" : "%s", cases[i].host, open.port);
 			snprintf(origin, sizeof(origin), cases[i].oport ? "%s:%d" : "%s",
 				 cases[i].origin ? cases[i].origin : "", open.port);
-			n = snprintf(req, sizeof(req), "%s HTTP/1.1\r\nHost: %s\r\n%s%s%sContent-Length: %d"
+			n = snprintf(req, sizeof(req), "%s HTTP/1.1\r\nHost: %s\r\n%s%s%sContent-Length: %zu"
 				     "\r\nConnection: close\r\n\r\n%s", cases[i].req, host,
 				     cases[i].origin ? "Origin: " : "", origin, cases[i].origin ? "\r\n" : "",
-				     cases[i].req[0] == 'P' ? 2 : 0, cases[i].req[0] == 'P' ? "{}" : "");
+				     strlen(cases[i].req[0] == 'P' ? NO_TYPE : ""),
+				     cases[i].req[0] == 'P' ? NO_TYPE : "");
 			code = raw(open.port, req, (size_t)n, false, 3000, body, sizeof(body));
 			ck_assert_msg(code == cases[i].code, "%s, Host %s, Origin %s: %d\n%s", cases[i].req, host,
 				      origin, code, body);
 			if (code == 403)
-				ck_assert_msg(strstr(body, "loopback name") && strstr(body, "application/json"),
-					      "%s", body);
+				ck_assert_msg(strstr(body, cases[i].origin ? "Origin" : "loopback name") &&
+					      strstr(body, "application/json"), "%s", body);
+			if (code == 400)
+				ck_assert_msg(strstr(body, "unknown type"), "%s", body);
+			/* The one delete that passes: the backup is there again for the next. */
+			if (cases[i].req[0] == 'D' && code == 200)
+				fake_backup(&open, "db_20260101_030000.sql.gz");
 		}
 		ck_assert(exists(&open, "db_20260101_030000.sql.gz"));
 		ck_assert_int_eq(count_prefix(&open, ".qb-tmp"), 0);

@@ -9,8 +9,12 @@
  *
  * Without a token the server listens on loopback only, and answers only
  * requests addressed to a loopback name: a web page whose name is made to
- * resolve to 127.0.0.1 (DNS rebinding) sends its own name as Host, and a
- * page that posts to 127.0.0.1 from a browser sends its Origin.
+ * resolve to 127.0.0.1 (DNS rebinding) sends its own name as Host.  A page
+ * that posts to 127.0.0.1 from a browser sends its Origin, which must then be
+ * the server's own, scheme, address and port: a page served on loopback too (a
+ * development server on localhost:3000) is another site, and could otherwise
+ * start backups, each of which rotates a nightly one out.  Server-side callers
+ * (the admin page's route, curl) send no Origin.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,26 +70,31 @@ static bool loopback_name(const char *v, size_t n)
 
 bool srv_loopback_ok(const struct qb_server *s, struct MHD_Connection *c)
 {
-	const char *v = NULL, *scheme;
+	const char *v = NULL;
 	size_t n = 0;
 
 	if (s->auth)
 		return true;
 	/* No Host at all (HTTP/1.0) is no browser: browsers always send it. */
-	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST,
-					  strlen(MHD_HTTP_HEADER_HOST), &v, &n) == MHD_YES && v &&
-	    !loopback_name(v, n))
-		return false;
-	v = NULL;
+	return MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST,
+					     strlen(MHD_HTTP_HEADER_HOST), &v, &n) != MHD_YES ||
+	       !v || loopback_name(v, n);
+}
+
+/* Compared as a whole: "null" (a sandboxed page, a file), another port, another
+ * name for the same address, https: all are other origins.  Browsers write the
+ * scheme and the host in lower case; the comparison ignores case all the same. */
+bool srv_origin_ok(const struct qb_server *s, struct MHD_Connection *c)
+{
+	const char *v = NULL;
+	size_t n = 0;
+
+	if (s->auth)
+		return true;
 	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN,
 					  strlen(MHD_HTTP_HEADER_ORIGIN), &v, &n) != MHD_YES || !v)
 		return true;
-	scheme = memchr(v, ':', n);
-	if (!scheme || (size_t)(scheme - v) + 3 > n || strncmp(scheme, "://", 3))
-		return false;   /* "null" (a sandboxed page, a file) and anything odd */
-	n -= (size_t)(scheme + 3 - v);
-	v = scheme + 3;
-	return loopback_name(v, n);
+	return n == strlen(s->origin) && !strncasecmp(v, s->origin, n);
 }
 
 bool srv_auth_ok(const struct qb_server *s, struct MHD_Connection *c)

@@ -120,6 +120,19 @@ void srv_addr_format(const struct srv_addr *a, char *buf, size_t len)
 	}
 }
 
+void srv_origin_format(const struct srv_addr *a, char *buf, size_t len)
+{
+	char addr[80];
+	size_t n;
+
+	srv_addr_format(a, addr, sizeof(addr));
+	n = strlen(addr);
+	/* A browser leaves the scheme's default port out. */
+	if (n > 3 && !strcmp(addr + n - 3, ":80"))
+		addr[n - 3] = '\0';
+	snprintf(buf, len, "http://%s", addr);
+}
+
 int srv_listen_open(const struct srv_addr *a, const char *text, int *fd, struct qb_err *err)
 {
 	int one = 1;

@@ -83,6 +83,11 @@ static enum MHD_Result first_look(struct qb_server *s, struct MHD_Connection *c,
 		return srv_send_error(c, r, MHD_HTTP_FORBIDDEN, "without BACKUP_SERVER_TOKEN, only "
 				      "requests addressed to a loopback name (127.0.0.1, [::1], "
 				      "localhost) are answered");
+	if (!srv_origin_ok(s, c))
+		return srv_send_error(c, r, MHD_HTTP_FORBIDDEN, "without BACKUP_SERVER_TOKEN, a "
+				      "request with an Origin is answered only when it is the "
+				      "server's own (%s): a web page elsewhere cannot use it",
+				      s->origin);
 	if (!known)
 		return srv_send_error(c, r, MHD_HTTP_NOT_FOUND, "no such endpoint");
 	if (!r->route)

@@ -99,6 +99,7 @@ int qb_server_start(struct qb_server **out, const struct qb_config *cfg, const c
 	s->listen_fd = -1;
 	atomic_init(&s->inflight, 0);
 	srv_addr_format(&a, s->addr, sizeof(s->addr));
+	srv_origin_format(&a, s->origin, sizeof(s->origin));
 	rc = srv_auth_init(s, qb_config_get(cfg, "BACKUP_SERVER_TOKEN", NULL), err);
 	if (!rc && !s->auth && !srv_is_loopback(&a))
 		rc = qb_err_set(err, QB_EREFUSED, "refusing to listen on %s without "

@@ -78,6 +78,7 @@ struct qb_server {
 	unsigned char key[SRV_TOKEN_MAC];        /* random, for the constant-time compare */
 	unsigned char token_mac[SRV_TOKEN_MAC];
 	char addr[80];
+	char origin[96];             /* "http://" addr, as a browser writes it */
 	int listen_fd;
 	struct MHD_Daemon *mhd;
 	bool jobs_ready;
@@ -114,6 +115,8 @@ struct srv_addr {
 int srv_listen_parse(const char *text, struct srv_addr *a, int code, struct qb_err *err);
 bool srv_is_loopback(const struct srv_addr *a);
 void srv_addr_format(const struct srv_addr *a, char *buf, size_t len);
+/* The origin of a page the server would serve: "http://127.0.0.1:9999", "http://[::1]". */
+void srv_origin_format(const struct srv_addr *a, char *buf, size_t len);
 int srv_listen_open(const struct srv_addr *a, const char *text, int *fd, struct qb_err *err);
 /* The peer of a connection as text ("?" when unknown). */
 void srv_peer_format(const struct sockaddr *sa, char *buf, size_t len);
@@ -134,8 +137,10 @@ bool srv_body_feed(struct srv_req *r, const char *data, size_t n);
 /* auth.c */
 int srv_auth_init(struct qb_server *s, const char *token, struct qb_err *err);
 bool srv_auth_ok(const struct qb_server *s, struct MHD_Connection *c);
-/* With a token: true.  Without: whether Host and Origin (when sent) name loopback. */
+/* With a token: true.  Without: whether Host (when sent) names loopback. */
 bool srv_loopback_ok(const struct qb_server *s, struct MHD_Connection *c);
+/* With a token: true.  Without: whether Origin, when sent, is s->origin. */
+bool srv_origin_ok(const struct qb_server *s, struct MHD_Connection *c);
 
 /* respond.c: each queues the answer, records its status in r, and frees what it is given. */
 enum MHD_Result srv_send(struct MHD_Connection *c, struct srv_req *r, unsigned status,
