@@ -472,12 +472,14 @@ static int count_prefix(const struct srv *s, const char *prefix)
 	return n;
 }
 
-/* The 409 document: names the holder. */
-static void check_conflict(const cJSON *j, const char *type, pid_t pid)
+#define RUNNING "a backup is already running"
+
+/* The 409 document: names the holder, what it is doing first. */
+static void check_conflict(const cJSON *j, const char *error, const char *type, pid_t pid)
 {
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pid");
 
-	ck_assert_str_eq(jstr(j, "error"), "a backup is already running");
+	ck_assert_str_eq(jstr(j, "error"), error);
 	ck_assert_str_eq(jstr(j, "type"), type);
 	ck_assert_int_eq(strlen(jstr(j, "started")), 19);
 	ck_assert_msg(cJSON_IsNumber(p) && (pid_t)p->valuedouble == pid, "409 names the wrong pid");
@@ -917,6 +919,13 @@ START_TEST(test_backup_runs)
 }
 END_TEST
 
+/* Lock types (the command line's, qrestore's) and the 409's words for them. */
+static const char *const holders[][2] = {
+	{ "prune", "a prune is running" }, { "delete", "a delete is running" },
+	{ "verify", "a verify is running" }, { "restore", "a restore (qrestore) is running" },
+	{ "all", RUNNING }, { "test", "another run holds the lock" },
+};
+
 START_TEST(test_one_run_at_a_time)
 {
 	struct srv s;
@@ -946,13 +955,13 @@ START_TEST(test_one_run_at_a_time)
 	resp_free(&r);
 	/* ... refuses a second one, synchronous or not, and a delete. */
 	j = expect(&s, "POST", "/backup", TOKEN, "{\"type\":\"db\"}", 409, &r);
-	check_conflict(j, "db", s.pid);
+	check_conflict(j, RUNNING, "db", s.pid);
 	resp_free(&r);
 	j = expect(&s, "POST", "/backup?async=1", TOKEN, NULL, 409, &r);
-	check_conflict(j, "db", s.pid);
+	check_conflict(j, RUNNING, "db", s.pid);
 	resp_free(&r);
 	j = expect(&s, "DELETE", "/backups?file=db_20250101_030000.sql.gz", TOKEN, NULL, 409, &r);
-	check_conflict(j, "db", s.pid);
+	check_conflict(j, RUNNING, "db", s.pid);
 	ck_assert(exists(&s, "db_20250101_030000.sql.gz"));
 	resp_free(&r);
 	/* ... and one from the command line (exit status 4, "locked"). */
@@ -971,17 +980,24 @@ START_TEST(test_one_run_at_a_time)
 	ck_assert_str_eq(jstr(j, "status"), "ok");
 	resp_free(&r);
 
-	/* A run from the command line (here: its lock) makes the server answer 409. */
-	ck_assert_int_eq(qb_lock_acquire(&lk, s.bdir, "test", &err), 0);
-	j = expect(&s, "POST", "/backup", TOKEN, "{\"type\":\"db\"}", 409, &r);
-	check_conflict(j, "test", getpid());
-	resp_free(&r);
-	j = expect(&s, "POST", "/backup?async=true", TOKEN, NULL, 409, &r);
-	check_conflict(j, "test", getpid());
-	resp_free(&r);
-	j = expect(&s, "DELETE", "/backups?file=db_20250101_030000.sql.gz", TOKEN, NULL, 409, &r);
-	check_conflict(j, "test", getpid());
-	resp_free(&r);
+	/* A run from the command line (here: its lock) makes the server answer 409,
+	 * saying what holds the lock: not every holder is a backup. */
+	for (size_t i = 0; i < sizeof(holders) / sizeof(holders[0]); i++) {
+		const char *type = holders[i][0], *error = holders[i][1];
+		ck_assert_int_eq(qb_lock_acquire(&lk, s.bdir, type, &err), 0);
+		j = expect(&s, "POST", "/backup", TOKEN, "{\"type\":\"db\"}", 409, &r);
+		check_conflict(j, error, type, getpid());
+		resp_free(&r);
+		j = expect(&s, "POST", "/backup?async=true", TOKEN, NULL, 409, &r);
+		check_conflict(j, error, type, getpid());
+		resp_free(&r);
+		j = expect(&s, "DELETE", "/backups?file=db_20250101_030000.sql.gz", TOKEN, NULL, 409,
+			   &r);
+		check_conflict(j, error, type, getpid());
+		resp_free(&r);
+		if (i + 1 < sizeof(holders) / sizeof(holders[0]))   /* the last one stays, below */
+			qb_lock_free(lk);
+	}
 	j = expect(&s, "GET", "/health", NULL, NULL, 200, &r);
 	ck_assert(jtrue(j, "running"));
 	resp_free(&r);
