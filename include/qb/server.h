@@ -29,8 +29,9 @@
  *
  *	401 (with WWW-Authenticate: Bearer) when a token is configured and the request lacks
  *	    `Authorization: Bearer TOKEN` (compared in constant time); every path but /health
- *	409 {"error":"a backup is already running","type":T|null,"started":DATE|null,"pid":N|null}
- *	    for POST /backup and DELETE while a run holds the lock (server or command line)
+ *	409 {"error":WHAT,"type":T|null,"started":DATE|null,"pid":N|null} for POST /backup and
+ *	    DELETE while a run holds the lock (server or command line); WHAT names the holder
+ *	    ("a backup is already running", "a prune is running", ...)
  *	400 malformed JSON, an unknown type, a bad async value; 413 a body over QB_SERVER_BODY_MAX
  *	    (refused from Content-Length before reading, or while reading a chunked body);
  *	404 unknown path; 405 a method the path does not take (with Allow)
@@ -68,8 +69,9 @@ int qb_server_start(struct qb_server **out, const struct qb_config *cfg, const c
 		    struct qb_err *err);
 /* "127.0.0.1:9999", "[::1]:9999": borrowed from srv. */
 const char *qb_server_address(const struct qb_server *srv);
-/* Stop accepting, let a running backup finish (its client gets its answer),
- * stop the threads, free.  NULL is accepted. */
+/* Stop accepting (new connections are refused at once; a request under way that
+ * would start a backup gets 503), let a running backup finish (its client gets
+ * its answer), stop the threads, free.  NULL is accepted. */
 void qb_server_stop(struct qb_server *srv);
 
 #endif
