@@ -45,7 +45,22 @@ struct args {
 	int verbosity;
 	uint64_t damaged;      /* after --minio: objects left out, their file damaged */
 	bool db_restored;      /* --latest: its database part went through */
+	struct qb_lock *lk;    /* the run lock, once taken (lock_now) */
+	bool locked;
 };
+
+/* The run lock, taken once the question is answered (a restore waiting at its
+ * question must not stop the night's backup) and before anything is restored. */
+static int lock_now(struct cli *c, struct args *a)
+{
+	int rc;
+
+	if (a->locked)
+		return EXIT_OK;
+	rc = cli_lock_reader(c, "restore", "run qrestore again", &a->lk, NULL);
+	a->locked = rc == EXIT_OK;
+	return rc;
+}
 
 /* A flag the chosen mode does not use is said, not silently dropped: whoever
  * typed it expected something of it. */
@@ -235,6 +250,12 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 		if (!cli_confirm(c, q, a->yes, &err))
 			rc = err.code;
 	}
+	if (!rc && (rc = lock_now(c, a))) {
+		qb_manifest_entry_release(&e);
+		qb_db_target_release(&tgt);
+		free(path);
+		return rc;
+	}
 	if (!rc) {
 		stop_during_db();
 		rc = qb_db_restore(c->cfg, &o, &r, &err);
@@ -287,6 +308,10 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 		if (!cli_confirm(c, q, a->yes, &err))
 			rc = err.code;
 	}
+	if (!rc && (rc = lock_now(c, a))) {
+		free(path);
+		return rc;
+	}
 	if (!rc) {
 		static char note[768];
 		snprintf(note, sizeof(note), "stopped%s; the objects sent so far are in place: run "
@@ -318,6 +343,10 @@ static int restore_code(struct cli *c, struct args *a)
 
 	if (rc)
 		return rc;
+	if ((rc = lock_now(c, a))) {
+		free(path);
+		return rc;
+	}
 	stop_quit_note("stopped; the folder given to --to may hold part of the archive: remove it "
 		       "before trying again");
 	rc = qb_code_extract(path, a->to, &err);
@@ -426,6 +455,10 @@ static int latest(struct cli *c, struct args *a)
 		qb_catalog_free(cat);
 		return cli_fail(c, &err);
 	}
+	if ((rdb = lock_now(c, a))) {
+		qb_catalog_free(cat);
+		return rdb;
+	}
 	if (db)
 		rdb = restore_listed(c, a, db->name, restore_db);
 	a->db_restored = db && !rdb;
@@ -458,18 +491,15 @@ int main(int argc, char **argv)
 	if (a.list) {
 		rc = cli_list(&c, a.json);
 	} else {
-		struct qb_lock *lk = NULL;
-		if ((rc = cli_lock_reader(&c, "restore", "run qrestore again", &lk, NULL)) == EXIT_OK) {
-			if (a.db)
-				rc = restore_db(&c, &a, a.db, false);
-			else if (a.minio)
-				rc = restore_minio(&c, &a, a.minio, false);
-			else if (a.code)
-				rc = restore_code(&c, &a);
-			else
-				rc = latest(&c, &a);
-		}
-		qb_lock_free(lk);
+		if (a.db)
+			rc = restore_db(&c, &a, a.db, false);
+		else if (a.minio)
+			rc = restore_minio(&c, &a, a.minio, false);
+		else if (a.code)
+			rc = restore_code(&c, &a);
+		else
+			rc = latest(&c, &a);
+		qb_lock_free(a.lk);
 	}
 	cli_done(&c);
 	return stop_requested() ? 130 : rc;

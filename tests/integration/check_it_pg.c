@@ -588,6 +588,16 @@ START_TEST(restore_refused_while_a_run_holds_the_lock)
 			       tu_env("QB_TEST_PGHOST"), tu_env("QB_TEST_PGPORT"),
 			       tu_env("QB_TEST_PGUSER")), 0);
 	free(out);
+	/* The question comes before the lock: a restore waiting for its answer does not
+	 * hold the night's backup off (here, without a terminal, it asks for --yes). */
+	{
+		char *ask = NULL;
+		ck_assert_int_ge(asprintf(&ask, "qrestore --db '%s' --target-db qb_src5", path), 0);
+		ck_assert_int_eq(run(&out, dir, "qb_src5", ask), 5);
+		ck_assert_msg(strstr(out, "--yes") && !strstr(out, "wait for it to end"), "%s", out);
+		free(out);
+		free(ask);
+	}
 	qb_lock_free(lk);
 	/* Released: the same command goes through. */
 	ck_assert_msg(run(&out, dir, "qb_src5", args) == 0, "%s", out);
