@@ -174,7 +174,7 @@ int cli_fail(struct cli *c, const struct qb_err *err)
 
 bool cli_confirm(struct cli *c, const char *question, bool yes, struct qb_err *err)
 {
-	char answer[16], shown[1024];
+	char answer[16], shown[3072];
 	FILE *tty;
 
 	if (yes)

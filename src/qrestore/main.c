@@ -370,6 +370,48 @@ static int restore_listed(struct cli *c, struct args *a, const char *name,
 	return rc;
 }
 
+/* The documents snapshot before the newest (a folder "minio_YYYYMMDD_HHMMSS"
+ * that is a backup name and sorts just below it), into prev; false if none. */
+static bool previous_snapshot(struct cli *c, const char *newest, char *prev, size_t cap)
+{
+	struct qb_err err = { 0 };
+	DIR *d = opendir(qb_backup_dir(c->cfg));
+	struct dirent *de;
+	bool found = false;
+
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "minio_", 6) && strcmp(de->d_name, newest) < 0 &&
+		    (!found || strcmp(de->d_name, prev) > 0) && strlen(de->d_name) < cap &&
+		    qb_backup_check_name(de->d_name, strlen(de->d_name), &err) == QB_OK) {
+			snprintf(prev, cap, "%s", de->d_name);
+			found = true;
+		}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* When the newest snapshot holds less than half the objects of the one before
+ * (documents deleted before the night's backup, a bucket emptied), the words
+ * the question adds, so that the one before is not missed: "" otherwise. */
+static void shrunk_note(struct cli *c, const char *newest, char *note, size_t cap)
+{
+	char prev[QB_BACKUP_NAME_MAX], *a = qb_path_join(qb_backup_dir(c->cfg), newest), *b = NULL;
+	uint64_t na = 0, nb = 0, bytes;
+	struct qb_err err = { 0 };
+
+	note[0] = '\0';
+	if (a && previous_snapshot(c, newest, prev, sizeof(prev)) &&
+	    (b = qb_path_join(qb_backup_dir(c->cfg), prev)) &&
+	    !qb_minio_snapshot_info(a, &na, &bytes, &err) && !qb_minio_snapshot_info(b, &nb, &bytes, &err) &&
+	    na * 2 < nb)
+		snprintf(note, cap, " (it holds %llu objects, %s before it %llu: if documents were lost "
+			 "before the last backup, answer no and run qrestore --minio %s)",
+			 (unsigned long long)na, prev, (unsigned long long)nb, prev);
+	free(a);
+	free(b);
+}
+
 /* The last line of --latest when a part did not go through: what was restored and
  * what was not, so that a failure above is not followed by one that reads like success. */
 static void latest_summary(struct cli *c, const struct args *a, const struct qb_backup *db,
@@ -418,7 +460,7 @@ static int latest(struct cli *c, struct args *a)
 	struct qb_db_target tgt;
 	struct qb_err err = { 0 };
 	const struct qb_backup *db, *mn;
-	char q[2048], url[512] = "", dbq[768] = "";
+	char q[2560], url[512] = "", dbq[768] = "", shrunk[512] = "";
 	int rdb = EXIT_OK, rmn = EXIT_OK;
 
 	memset(&tgt, 0, sizeof(tgt));
@@ -444,10 +486,14 @@ static int latest(struct cli *c, struct args *a)
 		snprintf(dbq, sizeof(dbq), "the database \"%s\" on %s from %s%s", tgt.name, tgt.server,
 			 db->name, tgt.exists ? " (the current one is kept under a dated name)"
 					      : " (a new database)");
-	if (mn)
+	if (mn) {
 		endpoint(c, url, sizeof(url));
-	snprintf(q, sizeof(q), "Restore %s%s%s%s%s%s%s?", dbq, db && mn ? ", and " : "",
-		 mn ? "the documents from " : "", mn ? mn->name : "", mn ? " to " : "",
+		shrunk_note(c, mn->name, shrunk, sizeof(shrunk));
+		if (shrunk[0] && a->yes)
+			qb_log(QB_LOG_WARN, "the documents snapshot %s%s", mn->name, shrunk);
+	}
+	snprintf(q, sizeof(q), "Restore %s%s%s%s%s%s%s%s?", dbq, db && mn ? ", and " : "",
+		 mn ? "the documents from " : "", mn ? mn->name : "", shrunk, mn ? " to " : "",
 		 mn ? url : "",
 		 mn && a->delete_extra ? ", and DELETE the objects that are not in the snapshot" : "");
 	qb_db_target_release(&tgt);

@@ -1077,6 +1077,27 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 	ck_assert_str_eq(out, "PDF-2");
 	free(out);
 
+	/* Most documents deleted before the last backup: the question says the newest
+	 * snapshot holds far fewer objects than the one before, and names that one. */
+	s3_put(e->bucket, "client3/a.pdf", "A");
+	s3_put(e->bucket, "client3/b.pdf", "B");
+	s3_put(e->bucket, "client3/c.pdf", "C");
+	ck_assert_int_eq(tu_sh(NULL, "sleep 1"), 0);
+	rc = qb(&out, e, "--type minio");
+	ck_assert_msg(rc == 0, "minio run (%d): %s", rc, out);
+	free(out);
+	for (int i = 0; i < 3; i++)
+		s3_delete(e->bucket, i == 0 ? "client3/a.pdf" : i == 1 ? "client3/b.pdf" : "client3/c.pdf");
+	ck_assert_int_eq(tu_sh(NULL, "sleep 1"), 0);
+	rc = qb(&out, e, "--type minio");
+	ck_assert_msg(rc == 0, "minio run (%d): %s", rc, out);
+	free(out);
+	rc = qr(&out, e, "--latest");
+	ck_assert_msg(rc == 5 && strstr(out, "it holds 1 objects") && strstr(out, "before it 4") &&
+		      strstr(out, "answer no and run qrestore --minio minio_"),
+		      "a shrunk newest snapshot (%d): %s", rc, out);
+	free(out);
+
 	ck_assert_int_eq(tu_psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'qb_latest_before_%';",
 				 &out), 0);
 	for (char *d = strtok(out, "\n"); d; d = strtok(NULL, "\n"))
