@@ -1197,6 +1197,46 @@ START_TEST(interrupted_restore_tidies_up)
 }
 END_TEST
 
+/* The application reconnects during the load: the swap refuses (exit 5), and the
+ * message says the load was dropped and how to load and disconnect at once. */
+START_TEST(connection_at_the_swap_refused)
+{
+	char *dir = tu_tmpdir(), *out = NULL, *name, *url = tu_pg_url("qb_swp_src");
+	char *super = tu_pg_url("postgres"), *target = tu_pg_url("qb_swp");
+	int rc;
+
+	tu_pg_create_db("qb_swp_src");
+	ck_assert_int_eq(tu_psql("qb_swp_src", "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS h "
+				 "FROM generate_series(1, 1500000) g; CREATE INDEX ON big (h);", NULL), 0);
+	rc = dump_with_url(&out, dir, url);
+	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
+	free(out);
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	make_target("qb_swp");
+	rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='%s' RESTORE_JOBS=1 %s/qrestore --db %s "
+		   "--target-db qb_swp --yes </dev/null 2>&1 & p=$!; "
+		   "for i in $(seq 1 200); do n=$(psql -X -At -c \"SELECT count(*) FROM pg_database WHERE "
+		   "datname LIKE 'qb_swp_qbrestore_%%'\" '%s'); [ \"$n\" = 1 ] && break; sleep 0.05; done; "
+		   "psql -X -q -c 'SELECT pg_sleep(20)' '%s' >/dev/null 2>&1 & h=$!; "
+		   "wait $p; echo \"exit=$?\"; kill $h 2>/dev/null; wait $h 2>/dev/null; true",
+		   dir, super, tu_env("QB_BUILD"), name, super, target);
+	ck_assert_msg(rc == 0 && strstr(out, "exit=5") && strstr(out, "at the swap, after the whole load") &&
+		      strstr(out, "--terminate-connections") && strstr(out, "\"qb_swp\" is unchanged"),
+		      "a connection at the swap (%d): %s", rc, out);
+	free(out);
+	assert_target_untouched("qb_swp");
+	free(name);
+	free(url);
+	free(super);
+	free(target);
+	tu_pg_drop_db("qb_swp_src");
+	tu_pg_drop_db("qb_swp");
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* A database on ICU's locales comes back on them, made anew (from the dump's
  * header) or replacing itself (from the target): text sorts as it did. */
 START_TEST(icu_database_keeps_its_provider)
@@ -1343,6 +1383,7 @@ Suite *suite_it_pg(void)
 	tcase_add_test(tc, restore_rights_checked_first);
 	tcase_add_test(tc, interrupted_restore_tidies_up);
 	tcase_add_test(tc, icu_database_keeps_its_provider);
+	tcase_add_test(tc, connection_at_the_swap_refused);
 	tcase_add_test(tc, notices_not_printed);
 	tcase_add_test(tc, unparsable_url_hides_password);
 	tcase_add_test(tc, dropped_inherited_default_stays_dropped);

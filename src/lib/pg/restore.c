@@ -380,8 +380,13 @@ static int swap(PGconn *c, const struct target *t, const char *scratch, const ch
 		goto out;
 	}
 	rc = t->exists ? open_connections(c, t->name, terminate, err) : QB_OK;
-	if (rc)
+	if (rc) {
+		/* Sessions that came back during the load: the loaded copy is dropped. */
+		if (rc == QB_EREFUSED)
+			qb_err_prefix(err, "at the swap, after the whole load (dropped: run again with "
+				      "--terminate-connections to load it again and disconnect them then)");
 		goto out;
+	}
 	wait_disconnected(c, scratch);
 	if (t->exists)
 		sql = qb_asprintf("BEGIN; ALTER DATABASE %s RENAME TO %s; ALTER DATABASE %s RENAME TO %s; COMMIT",
@@ -632,8 +637,12 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 		goto out;  /* dropped below */
 	}
 	rc = swap(maint, &t, scratch, previous, opts->terminate_connections, err);
-	if (rc)
+	if (rc) {
+		if (t.exists)  /* the renames are one transaction */
+			qb_err_prefix(err, "restore of '%s' failed; database \"%s\" is unchanged",
+				      opts->path, t.name);
 		goto out;
+	}
 	qb_log(QB_LOG_DEBUG, "swapped in after %.2f s", qb_seconds_since(&x.t0));
 	created = false;
 	res->target = strdup(t.name);
