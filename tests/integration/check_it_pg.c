@@ -622,6 +622,38 @@ static int dump_with_url(char **out, const char *dir, const char *url)
 		     tu_env("QB_BUILD"));
 }
 
+/* qbackup --type db of url into dir, which must succeed: the dump's name (caller frees). */
+static char *dumped(const char *dir, const char *url)
+{
+	char *out = NULL, *name;
+	int rc = dump_with_url(&out, dir, url);
+
+	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
+	free(out);
+	name = find_dump(dir);
+	ck_assert_ptr_nonnull(name);
+	return name;
+}
+
+/* The application's setting: its role (LOGIN CREATEDB, password pw), made if
+ * missing, owns a new database src; dst, where it restores, does not exist. */
+static void app_source(const char *role, const char *pw, const char *src, const char *dst)
+{
+	char *sql = NULL;
+
+	ck_assert_int_ge(asprintf(&sql, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE "
+				  "rolname = '%s') THEN CREATE ROLE %s LOGIN CREATEDB PASSWORD '%s'; "
+				  "END IF; END $$;", role, role, pw), 0);
+	ck_assert_int_eq(tu_psql("postgres", sql, NULL), 0);
+	free(sql);
+	tu_pg_drop_db(src);
+	tu_pg_drop_db(dst);
+	ck_assert_int_ge(asprintf(&sql, "CREATE DATABASE %s OWNER %s;", src, role), 0);
+	ck_assert_int_eq(tu_psql("postgres", sql, NULL), 0);
+	free(sql);
+}
+
+
 START_TEST(unreachable_database_fails_cleanly)
 {
 	char *dir = tu_tmpdir(), *out = NULL;
@@ -836,12 +868,7 @@ START_TEST(app_owner_restores_its_own_dump)
 	char *dir = tu_tmpdir(), *out = NULL, *url, *name, *rows = NULL;
 	int rc;
 
-	ck_assert_int_eq(tu_psql("postgres",
-		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_app') THEN "
-		"CREATE ROLE qb_app LOGIN CREATEDB PASSWORD 'qb-app-pw'; END IF; END $$;", NULL), 0);
-	tu_pg_drop_db("qb_app_src");
-	tu_pg_drop_db("qb_app_dst");
-	ck_assert_int_eq(tu_psql("postgres", "CREATE DATABASE qb_app_src OWNER qb_app;", NULL), 0);
+	app_source("qb_app", "qb-app-pw", "qb_app_src", "qb_app_dst");
 	ck_assert_int_eq(tu_psql("qb_app_src",
 		"SET ROLE qb_app; CREATE TABLE dossiers (id int PRIMARY KEY, nom text);"
 		"INSERT INTO dossiers VALUES (1, 'Dupont'), (2, 'Martin');"
@@ -850,11 +877,7 @@ START_TEST(app_owner_restores_its_own_dump)
 		"AS $f$ BEGIN RETURN (SELECT count(*) FROM dossiers); END $f$;", NULL), 0);
 	ck_assert_int_ge(asprintf(&url, "postgresql://qb_app:qb-app-pw@%s:%s/qb_app_src",
 				  tu_env("QB_TEST_PGHOST"), tu_env("QB_TEST_PGPORT")), 0);
-	rc = dump_with_url(&out, dir, url);
-	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
-	free(out);
-	name = find_dump(dir);
-	ck_assert_ptr_nonnull(name);
+	name = dumped(dir, url);
 	rc = tu_sh(&out, "env -u PGPASSWORD BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db %s "
 		   "--target-db qb_app_dst --yes </dev/null", dir, url, tu_env("QB_BUILD"), name);
 	ck_assert_msg(rc == 0, "qrestore as the database's owner failed: %s", out);
@@ -970,12 +993,7 @@ START_TEST(owner_restores_forced_row_security)
 	char *dir = tu_tmpdir(), *out = NULL, *url, *name, *before, *after;
 	int rc;
 
-	ck_assert_int_eq(tu_psql("postgres",
-		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qb_rls') THEN "
-		"CREATE ROLE qb_rls LOGIN CREATEDB PASSWORD 'qb-rls-pw'; END IF; END $$;", NULL), 0);
-	tu_pg_drop_db("qb_rls_src");
-	tu_pg_drop_db("qb_rls_dst");
-	ck_assert_int_eq(tu_psql("postgres", "CREATE DATABASE qb_rls_src OWNER qb_rls;", NULL), 0);
+	app_source("qb_rls", "qb-rls-pw", "qb_rls_src", "qb_rls_dst");
 	ck_assert_int_eq(tu_psql("qb_rls_src",
 		"SET ROLE qb_rls; CREATE TABLE notes (id int PRIMARY KEY, author text);"
 		"INSERT INTO notes VALUES (1, 'qb_rls'), (2, 'someone'), (3, 'other');"
@@ -1124,11 +1142,7 @@ START_TEST(new_database_gets_the_dumps_owner)
 	tu_pg_drop_db("qb_own_dst");
 	ck_assert_int_eq(tu_psql("postgres", "CREATE DATABASE qb_own_src OWNER \"qb_o\nw\tn%er\";", NULL), 0);
 	ck_assert_int_eq(tu_psql("qb_own_src", "CREATE TABLE t (a int); INSERT INTO t VALUES (1);", NULL), 0);
-	rc = dump_with_url(&out, dir, url);
-	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
-	free(out);
-	name = find_dump(dir);
-	ck_assert_ptr_nonnull(name);
+	name = dumped(dir, url);
 	rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db %s --target-db qb_own_dst "
 		   "--yes </dev/null", dir, super, tu_env("QB_BUILD"), name);
 	ck_assert_msg(rc == 0 && strstr(out, "into a new database \"qb_own_dst\"") && !strstr(out, "owner"),
@@ -1156,44 +1170,54 @@ START_TEST(new_database_gets_the_dumps_owner)
 }
 END_TEST
 
+/*
+ * A restore over make_target(target) of a dump that takes seconds to load (1.5 M
+ * rows and an index), with the shell's `then` run once the new database exists
+ * (the load has begun; $p is qrestore's pid); *out ends with "exit=N".  perl: a
+ * background job of a script starts with SIGINT ignored, where Ctrl-C's is not.
+ */
+static int mid_load(const char *target, const char *then, char **out)
+{
+	char *dir = tu_tmpdir(), *src = NULL, *url, *super = tu_pg_url("postgres"), *name;
+	int rc;
+
+	ck_assert_int_ge(asprintf(&src, "%s_src", target), 0);
+	url = tu_pg_url(src);
+	tu_pg_create_db(src);
+	ck_assert_int_eq(tu_psql(src, "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS h "
+				 "FROM generate_series(1, 1500000) g; CREATE INDEX ON big (h);", NULL), 0);
+	name = dumped(dir, url);
+	make_target(target);
+	rc = tu_sh(out, "BACKUP_DIR='%s' DATABASE_URL='%s' RESTORE_JOBS=1 perl -e '$SIG{INT} = \"DEFAULT\"; "
+		   "exec @ARGV' %s/qrestore --db %s --target-db %s --yes </dev/null 2>&1 & p=$!; "
+		   "for i in $(seq 1 200); do n=$(psql -X -At -c \"SELECT count(*) FROM pg_database WHERE "
+		   "datname LIKE '%s_qbrestore_%%'\" '%s'); [ \"$n\" = 1 ] && break; sleep 0.05; done; "
+		   "%s; wait $p; echo \"exit=$?\"", dir, super, tu_env("QB_BUILD"), name, target, target,
+		   super, then);
+	tu_pg_drop_db(src);
+	free(name);
+	free(url);
+	free(src);
+	free(super);
+	tu_rm_rf(dir);
+	free(dir);
+	return rc;
+}
+
 /* Ctrl-C in the middle of the load: what runs on the server is cancelled, the
  * new database dropped, the target left as it was, exit status 130. */
 START_TEST(interrupted_restore_tidies_up)
 {
-	char *dir = tu_tmpdir(), *out = NULL, *name, *url = tu_pg_url("qb_int_src");
-	char *super = tu_pg_url("postgres");
-	int rc;
+	char *out = NULL;
+	int rc = mid_load("qb_int", "sleep 0.3; kill -INT $p", &out);
 
-	tu_pg_create_db("qb_int_src");
-	ck_assert_int_eq(tu_psql("qb_int_src", "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS h "
-				 "FROM generate_series(1, 1500000) g; CREATE INDEX ON big (h);", NULL), 0);
-	rc = dump_with_url(&out, dir, url);
-	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
-	free(out);
-	name = find_dump(dir);
-	ck_assert_ptr_nonnull(name);
-	make_target("qb_int");
-	/* SIGINT once the new database exists (the load has begun), then the exit status. */
-	/* perl: a background job of a script starts with SIGINT ignored, Ctrl-C's is not. */
-	rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='%s' RESTORE_JOBS=1 perl -e '$SIG{INT} = \"DEFAULT\"; "
-		   "exec @ARGV' %s/qrestore --db %s --target-db qb_int --yes </dev/null 2>&1 & p=$!; "
-		   "for i in $(seq 1 200); do n=$(psql -X -At -c \"SELECT count(*) FROM pg_database WHERE "
-		   "datname LIKE 'qb_int_qbrestore_%%'\" '%s'); [ \"$n\" = 1 ] && break; sleep 0.05; done; "
-		   "sleep 0.3; kill -INT $p; wait $p; echo \"exit=$?\"",
-		   dir, super, tu_env("QB_BUILD"), name, super);
 	ck_assert_msg(rc == 0 && strstr(out, "exit=130") && strstr(out, "stopping the database restore") &&
 		      strstr(out, "interrupted") && strstr(out, "\"qb_int\" is unchanged"),
 		      "interrupted restore (%d): %s", rc, out);
 	ck_assert_msg(!strstr(out, "restored"), "reported as restored: %s", out);
 	free(out);
 	assert_target_untouched("qb_int");
-	free(name);
-	free(url);
-	free(super);
-	tu_pg_drop_db("qb_int_src");
 	tu_pg_drop_db("qb_int");
-	tu_rm_rf(dir);
-	free(dir);
 }
 END_TEST
 
@@ -1201,39 +1225,20 @@ END_TEST
  * message says the load was dropped and how to load and disconnect at once. */
 START_TEST(connection_at_the_swap_refused)
 {
-	char *dir = tu_tmpdir(), *out = NULL, *name, *url = tu_pg_url("qb_swp_src");
-	char *super = tu_pg_url("postgres"), *target = tu_pg_url("qb_swp");
+	char *out = NULL, *target = tu_pg_url("qb_swp"), *then = NULL;
 	int rc;
 
-	tu_pg_create_db("qb_swp_src");
-	ck_assert_int_eq(tu_psql("qb_swp_src", "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS h "
-				 "FROM generate_series(1, 1500000) g; CREATE INDEX ON big (h);", NULL), 0);
-	rc = dump_with_url(&out, dir, url);
-	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
-	free(out);
-	name = find_dump(dir);
-	ck_assert_ptr_nonnull(name);
-	make_target("qb_swp");
-	rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='%s' RESTORE_JOBS=1 %s/qrestore --db %s "
-		   "--target-db qb_swp --yes </dev/null 2>&1 & p=$!; "
-		   "for i in $(seq 1 200); do n=$(psql -X -At -c \"SELECT count(*) FROM pg_database WHERE "
-		   "datname LIKE 'qb_swp_qbrestore_%%'\" '%s'); [ \"$n\" = 1 ] && break; sleep 0.05; done; "
-		   "psql -X -q -c 'SELECT pg_sleep(20)' '%s' >/dev/null 2>&1 & h=$!; "
-		   "wait $p; echo \"exit=$?\"; kill $h 2>/dev/null; wait $h 2>/dev/null; true",
-		   dir, super, tu_env("QB_BUILD"), name, super, target);
+	ck_assert_int_ge(asprintf(&then, "psql -X -q -c 'SELECT pg_sleep(20)' '%s' >/dev/null 2>&1 & "
+				  "h=$!; trap 'kill $h 2>/dev/null' EXIT", target), 0);
+	rc = mid_load("qb_swp", then, &out);
 	ck_assert_msg(rc == 0 && strstr(out, "exit=5") && strstr(out, "at the swap, after the whole load") &&
 		      strstr(out, "--terminate-connections") && strstr(out, "\"qb_swp\" is unchanged"),
 		      "a connection at the swap (%d): %s", rc, out);
 	free(out);
 	assert_target_untouched("qb_swp");
-	free(name);
-	free(url);
-	free(super);
+	free(then);
 	free(target);
-	tu_pg_drop_db("qb_swp_src");
 	tu_pg_drop_db("qb_swp");
-	tu_rm_rf(dir);
-	free(dir);
 }
 END_TEST
 
@@ -1257,11 +1262,7 @@ START_TEST(icu_database_keeps_its_provider)
 	ck_assert_int_eq(tu_psql("qb_icu_src", check, &rows), 0);
 	ck_assert_str_eq(rows, "i fr-FR a,B,E,é,z\n");
 	free(rows);
-	rc = dump_with_url(&out, dir, url);
-	ck_assert_msg(rc == 0, "qbackup failed: %s", out);
-	free(out);
-	name = find_dump(dir);
-	ck_assert_ptr_nonnull(name);
+	name = dumped(dir, url);
 	for (int i = 0; i < 2; i++) {
 		const char *target = i == 0 ? "qb_icu_new" : "qb_icu_src";
 		rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db %s --target-db %s "
