@@ -429,6 +429,9 @@ static void latest_summary(struct cli *c, const struct args *a, const struct qb_
 		snprintf(mpart, sizeof(mpart), "documents NOT restored either, so that they still "
 			 "match the database (once it is restored, run qrestore --latest again; "
 			 "qrestore --minio %s restores the documents alone)", mn->name);
+	else if (rmn && stop_requested())
+		snprintf(mpart, sizeof(mpart), "documents NOT restored: stopped (qrestore --minio %s "
+			 "restores them)", mn->name);
 	else if (rmn && a->damaged)
 		snprintf(mpart, sizeof(mpart), "documents restored from %s except %llu "
 			 "damaged object%s (see above)", mn->name,
@@ -508,7 +511,10 @@ static int latest(struct cli *c, struct args *a)
 	if (db)
 		rdb = restore_listed(c, a, db->name, restore_db);
 	a->db_restored = db && !rdb;
-	if (mn && !rdb)
+	/* Asked to stop while the database was being put in place: not the documents. */
+	if (mn && !rdb && stop_requested())
+		rmn = 130;
+	else if (mn && !rdb)
 		rmn = restore_listed(c, a, mn->name, restore_minio);
 	if (!mn && !qb_minio_configured(c->cfg))
 		qb_log(QB_LOG_WARN, "documents not restored: MINIO_ENDPOINT is not set");
@@ -548,5 +554,6 @@ int main(int argc, char **argv)
 		qb_lock_free(a.lk);
 	}
 	cli_done(&c);
-	return stop_requested() ? 130 : rc;
+	/* Stopped: 130, unless what was asked had finished all the same. */
+	return stop_requested() && rc ? 130 : rc;
 }

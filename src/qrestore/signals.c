@@ -6,7 +6,8 @@
  * library (statements cancelled, the new database dropped, the target as it
  * was) and the second quits at once.  Anywhere else qrestore quits at once,
  * saying what that leaves: nothing changed before a question is answered,
- * documents sent so far in place.  The exit status is 130 either way.
+ * documents sent so far in place.  The exit status is 130 when something was
+ * stopped.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -48,12 +49,14 @@ static void *watch(void *arg)
 		say(sig, note);
 		_exit(130);
 	}
-	say(sig, "stopping the database restore: the new database is dropped and the target "
-	    "left as it was (a second signal quits at once)");
+	say(sig, "stopping the database restore: unless it is already putting the new database "
+	    "in place, that one is dropped and the target left as it was (a second signal quits "
+	    "at once)");
 	qb_db_interrupt();
 	while (sigwait(&stop_set, &sig) != 0)
 		;
-	say(sig, "quitting now: the next restore names the unfinished database this one leaves");
+	say(sig, "quitting now: a restore that had not finished leaves its new database, which "
+	    "the next restore names");
 	_exit(130);
 }
 
@@ -73,8 +76,12 @@ int stop_start(const char *prog)
 			sigaddset(&stop_set, sigs[i]);
 	}
 	/* Before any other thread starts: every thread inherits the mask. */
-	if (pthread_sigmask(SIG_BLOCK, &stop_set, NULL) != 0 || pthread_create(&t, NULL, watch, NULL) != 0)
+	if (pthread_sigmask(SIG_BLOCK, &stop_set, NULL) != 0)
 		return -1;
+	if (pthread_create(&t, NULL, watch, NULL) != 0) {
+		pthread_sigmask(SIG_UNBLOCK, &stop_set, NULL);  /* the signals act as by default */
+		return -1;
+	}
 	pthread_detach(t);
 	return 0;
 }

@@ -1305,6 +1305,19 @@ START_TEST(unnamed_postgres_target_refused)
 	ck_assert_msg(rc == 3 && strstr(out, "names no database") && strstr(out, "--target-db"),
 		      "restore into the unnamed database (%d): %s", rc, out);
 	free(out);
+	/* Nor into a template, by name or by its flag. */
+	tu_pg_create_db("qb_tmpl");
+	ck_assert_int_eq(tu_psql("postgres", "ALTER DATABASE qb_tmpl IS_TEMPLATE true;", NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		char *super = tu_pg_url("postgres");
+		rc = tu_sh(&out, "BACKUP_DIR='%s' DATABASE_URL='%s' %s/qrestore --db '%s' --target-db %s "
+			   "--yes </dev/null", dir, super, tu_env("QB_BUILD"), path, i ? "qb_tmpl" : "template1");
+		free(super);
+		ck_assert_msg(rc == 5 && strstr(out, "template database"), "a template (%d): %s", rc, out);
+		free(out);
+	}
+	ck_assert_int_eq(tu_psql("postgres", "ALTER DATABASE qb_tmpl IS_TEMPLATE false;", NULL), 0);
+	tu_pg_drop_db("qb_tmpl");
 	ck_assert_int_eq(tu_psql("postgres", "SELECT count(*) FROM pg_tables WHERE tablename = 'restored';",
 				 &out), 0);
 	ck_assert_str_eq(out, "0\n");

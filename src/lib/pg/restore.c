@@ -101,8 +101,8 @@ static int load_target(PGconn *c, const char *name, struct target *t, struct qb_
 {
 	const char *params[1] = { name };
 	char *sql = qb_asprintf("SELECT d.oid, pg_catalog.pg_get_userbyid(d.datdba), "
-				"pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, %s "
-				"FROM pg_catalog.pg_database d WHERE d.datname = $1",
+				"pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, %s, "
+				"d.datistemplate FROM pg_catalog.pg_database d WHERE d.datname = $1",
 				pgc_locale_columns(PQserverVersion(c)));
 	PGresult *r = sql ? PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0) : NULL;
 	int rc = QB_OK;
@@ -123,8 +123,13 @@ static int load_target(PGconn *c, const char *name, struct target *t, struct qb_
 		t->ctype = strdup(PQgetvalue(r, 0, 4));
 		t->provider = strdup(PQgetvalue(r, 0, 5));
 		t->locale = strdup(PQgetvalue(r, 0, 6));
+		if (!strcmp(PQgetvalue(r, 0, 7), "t"))
+			rc = qb_err_set(err, QB_EREFUSED, "refusing to restore into \"%s\": it is a "
+					"template database", name);
 	}
 	PQclear(r);
+	if (rc)
+		return rc;
 	if (!t->name || (t->exists && (!t->owner || !t->encoding || !t->collate || !t->ctype ||
 				       !t->provider || !t->locale)))
 		return qb_err_set(err, QB_ENOMEM, "out of memory");
@@ -202,14 +207,18 @@ static const char *new_owner(PGconn *c, const struct target *t, const struct qb_
 		       "ALTER DATABASE ... OWNER TO ROLE", t->name);
 		return NULL;
 	}
-	r = PQexecParams(c, "SELECT pg_catalog.pg_has_role(r.oid, 'MEMBER') FROM pg_catalog.pg_roles r "
-			 "WHERE r.rolname = $1", 1, NULL, params, NULL, NULL, 0);
+	/* CREATE DATABASE ... OWNER needs membership, and from 16 the right to SET ROLE
+	 * to it (an admin that made the role may have neither). */
+	r = PQexecParams(c, PQserverVersion(c) >= 160000 ?
+			 "SELECT pg_catalog.pg_has_role(r.oid, 'SET') FROM pg_catalog.pg_roles r WHERE r.rolname = $1" :
+			 "SELECT pg_catalog.pg_has_role(r.oid, 'MEMBER') FROM pg_catalog.pg_roles r WHERE r.rolname = $1",
+			 1, NULL, params, NULL, NULL, 0);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
 		why = "it could not be looked up";
 	else if (PQntuples(r) == 0)
 		why = "that role does not exist on this server (create it first)";
 	else if (strcmp(PQgetvalue(r, 0, 0), "t"))
-		why = "the restoring user is not a member of that role";
+		why = "the restoring user may not act as that role";
 	PQclear(r);
 	if (!why)
 		return info->owner;
@@ -225,7 +234,7 @@ static int may_restore(PGconn *c, const struct target *t, struct qb_err *err)
 {
 	const char *params[1] = { t->exists && t->owner ? t->owner : "" };
 	PGresult *r = PQexecParams(c, "SELECT rolcreatedb OR rolsuper, current_user, "
-				   "$1 = '' OR pg_catalog.pg_has_role($1, 'MEMBER') "
+				   "$1 = '' OR pg_catalog.pg_has_role($1, 'USAGE') "
 				   "FROM pg_catalog.pg_roles WHERE rolname = current_user",
 				   1, NULL, params, NULL, NULL, 0);
 	int rc = QB_OK;
@@ -256,8 +265,10 @@ static char *provider_clause(PGconn *c, const struct target *t, const struct qb_
 	int version = PQserverVersion(c);
 	char *lit, *out;
 
-	if (!prov || !prov[0] || !strcmp(prov, "c"))
-		return strdup("");
+	if (!prov || !prov[0])
+		return strdup("");  /* a pg_dump file: the server's default, as psql would */
+	if (!strcmp(prov, "c"))  /* not template0's, which may be ICU's */
+		return strdup(version >= 150000 ? " LOCALE_PROVIDER libc" : "");
 	if ((!strcmp(prov, "i") && version < 150000) || (!strcmp(prov, "b") && version < 170000) ||
 	    (strcmp(prov, "i") && strcmp(prov, "b"))) {
 		qb_log(QB_LOG_WARN, "database \"%s\" used locale provider '%s', which this server "
@@ -635,6 +646,13 @@ int qb_db_restore(const struct qb_config *cfg, const struct qb_db_restore_opts *
 	if (opts->drop_after) {
 		res->target = strdup(scratch);
 		goto out;  /* dropped below */
+	}
+	if (pgi_interrupted()) {
+		rc = qb_err_set(err, QB_ECANCELLED, "interrupted");
+		qb_err_prefix(err, "restore of '%s' stopped before the swap%s%s%s", opts->path,
+			      t.exists ? "; database \"" : "", t.exists ? t.name : "",
+			      t.exists ? "\" is unchanged" : "");
+		goto out;
 	}
 	rc = swap(maint, &t, scratch, previous, opts->terminate_connections, err);
 	if (rc) {

@@ -383,6 +383,10 @@ int qb_db_check_script(const char *path, const char *expected_sha256,
 		return rc;
 	}
 	while (!(rc = qb_sqlscan_next(s.scan, &it, err)) && it.kind != QB_SQL_EOF) {
+		if (pgi_interrupted()) {
+			rc = qb_err_set(err, QB_ECANCELLED, "interrupted");
+			break;
+		}
 		enum script_meta m;
 		if (it.kind == QB_SQL_STMT) {
 			s.info.statements++;
