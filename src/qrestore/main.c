@@ -511,6 +511,12 @@ static int latest(struct cli *c, struct args *a)
 	if (db)
 		rdb = restore_listed(c, a, db->name, restore_db);
 	a->db_restored = db && !rdb;
+	if (a->db_restored && mn) {
+		static char note[512];
+		snprintf(note, sizeof(note), "stopped after the database was restored; the documents "
+			 "were not: qrestore --minio %s restores them", mn->name);
+		stop_quit_note(note);
+	}
 	/* Asked to stop while the database was being put in place: not the documents. */
 	if (mn && !rdb && stop_requested())
 		rmn = 130;

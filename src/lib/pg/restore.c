@@ -229,7 +229,8 @@ static const char *new_owner(PGconn *c, const struct target *t, const struct qb_
 
 /* What a restore needs of its PostgreSQL user, checked before the load rather
  * than found at the swap: to create a database and, to rename the target, to
- * own it (a member of its owner's role, or a superuser). */
+ * have its owner's privileges (its owner, a member that inherits them, or a
+ * superuser). */
 static int may_restore(PGconn *c, const struct target *t, struct qb_err *err)
 {
 	const char *params[1] = { t->exists && t->owner ? t->owner : "" };
