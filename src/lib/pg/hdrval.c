@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pg_intern.h"
+#include "qb/hash.h"
 
 char *pgh_encode(const char *s)
 {
@@ -34,24 +35,13 @@ char *pgh_encode(const char *s)
 	return out;
 }
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 bool pgh_decode(char *s)
 {
 	char *o = s;
 
 	for (const char *p = s; *p; p++) {
 		if (*p == '%') {
-			int h = hex(p[1]), l = h < 0 ? -1 : hex(p[2]);
+			int h = qb_hex_digit(p[1]), l = h < 0 ? -1 : qb_hex_digit(p[2]);
 			if (l < 0 || (h == 0 && l == 0))
 				return false;
 			*o++ = (char)(h << 4 | l);
