@@ -205,7 +205,7 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 	struct qb_err err = { 0 };
 	char *path = NULL;
 	const char *base;
-	int rc;
+	int rc, lock_rc = EXIT_OK;
 
 	memset(&e, 0, sizeof(e));
 	memset(&tgt, 0, sizeof(tgt));
@@ -250,12 +250,9 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 		if (!cli_confirm(c, q, a->yes, &err))
 			rc = err.code;
 	}
-	if (!rc && (rc = lock_now(c, a))) {
-		qb_manifest_entry_release(&e);
-		qb_db_target_release(&tgt);
-		free(path);
-		return rc;
-	}
+	/* lock_now() says why it failed itself: its exit status is returned as it is. */
+	if (!rc && (lock_rc = lock_now(c, a)))
+		rc = QB_ELOCKED;
 	if (!rc) {
 		stop_during_db();
 		rc = qb_db_restore(c->cfg, &o, &r, &err);
@@ -272,7 +269,7 @@ static int restore_db(struct cli *c, struct args *a, const char *arg, bool confi
 	qb_manifest_entry_release(&e);
 	qb_db_target_release(&tgt);
 	free(path);
-	return rc ? cli_fail(c, &err) : EXIT_OK;
+	return lock_rc ? lock_rc : rc ? cli_fail(c, &err) : EXIT_OK;
 }
 
 /* The server a documents restore writes to, for its question: whoever answers
