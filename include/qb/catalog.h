@@ -98,6 +98,8 @@ void qb_catalog_free(struct qb_catalog *cat);
 /* Borrowed from cat; NULL when absent. */
 const struct qb_backup *qb_catalog_find(const struct qb_catalog *cat, const char *name);
 const struct qb_backup *qb_catalog_latest(const struct qb_catalog *cat, enum qb_kind kind);
+/* The backup of b's kind made just before b (b borrowed from cat); NULL when none. */
+const struct qb_backup *qb_catalog_before(const struct qb_catalog *cat, const struct qb_backup *b);
 /* Log a warning for each snapshot listed as unreadable; how many there were. */
 size_t qb_catalog_warn_unreadable(const struct qb_catalog *cat);
 

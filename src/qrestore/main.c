@@ -367,44 +367,24 @@ static int restore_listed(struct cli *c, struct args *a, const char *name,
 	return rc;
 }
 
-/* The documents snapshot before the newest (a folder "minio_YYYYMMDD_HHMMSS"
- * that is a backup name and sorts just below it), into prev; false if none. */
-static bool previous_snapshot(struct cli *c, const char *newest, char *prev, size_t cap)
-{
-	struct qb_err err = { 0 };
-	DIR *d = opendir(qb_backup_dir(c->cfg));
-	struct dirent *de;
-	bool found = false;
-
-	while (d && (de = readdir(d)))
-		if (!strncmp(de->d_name, "minio_", 6) && strcmp(de->d_name, newest) < 0 &&
-		    (!found || strcmp(de->d_name, prev) > 0) && strlen(de->d_name) < cap &&
-		    qb_backup_check_name(de->d_name, strlen(de->d_name), &err) == QB_OK) {
-			snprintf(prev, cap, "%s", de->d_name);
-			found = true;
-		}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 /* When the newest snapshot holds less than half the objects of the one before
  * (documents deleted before the night's backup, a bucket emptied), the words
  * the question adds, so that the one before is not missed: "" otherwise. */
-static void shrunk_note(struct cli *c, const char *newest, char *note, size_t cap)
+static void shrunk_note(struct cli *c, const struct qb_catalog *cat, const struct qb_backup *newest,
+			char *note, size_t cap)
 {
-	char prev[QB_BACKUP_NAME_MAX], *a = qb_path_join(qb_backup_dir(c->cfg), newest), *b = NULL;
+	const struct qb_backup *prev = qb_catalog_before(cat, newest);
+	char *a = qb_path_join(qb_backup_dir(c->cfg), newest->name);
+	char *b = prev ? qb_path_join(qb_backup_dir(c->cfg), prev->name) : NULL;
 	uint64_t na = 0, nb = 0, bytes;
 	struct qb_err err = { 0 };
 
 	note[0] = '\0';
-	if (a && previous_snapshot(c, newest, prev, sizeof(prev)) &&
-	    (b = qb_path_join(qb_backup_dir(c->cfg), prev)) &&
-	    !qb_minio_snapshot_info(a, &na, &bytes, &err) && !qb_minio_snapshot_info(b, &nb, &bytes, &err) &&
-	    na * 2 < nb)
+	if (a && b && !qb_minio_snapshot_info(a, &na, &bytes, &err) &&
+	    !qb_minio_snapshot_info(b, &nb, &bytes, &err) && na * 2 < nb)
 		snprintf(note, cap, " (it holds %llu objects, %s before it %llu: if documents were lost "
 			 "before the last backup, answer no and run qrestore --minio %s)",
-			 (unsigned long long)na, prev, (unsigned long long)nb, prev);
+			 (unsigned long long)na, prev->name, (unsigned long long)nb, prev->name);
 	free(a);
 	free(b);
 }
@@ -488,7 +468,7 @@ static int latest(struct cli *c, struct args *a)
 					      : " (a new database)");
 	if (mn) {
 		endpoint(c, url, sizeof(url));
-		shrunk_note(c, mn->name, shrunk, sizeof(shrunk));
+		shrunk_note(c, cat, mn, shrunk, sizeof(shrunk));
 		if (shrunk[0] && a->yes)
 			qb_log(QB_LOG_WARN, "the documents snapshot %s%s", mn->name, shrunk);
 	}

@@ -145,6 +145,12 @@ START_TEST(test_scan_lists_backups_only)
 	ck_assert_ptr_null(qb_catalog_find(cat, "minio_20260207_030000"));
 	ck_assert_ptr_null(qb_catalog_find(cat, "code_20260210_030000.tar.gz"));
 	ck_assert_str_eq(qb_catalog_latest(cat, QB_KIND_DB)->name, "db_20260207_030000.sql.gz");
+	/* The one made before: the next older of its kind, none before the oldest. */
+	b = qb_catalog_before(cat, qb_catalog_latest(cat, QB_KIND_DB));
+	ck_assert_str_eq(b->name, "db_20260206_030000.sql.gz");
+	ck_assert_str_eq(qb_catalog_before(cat, b)->name, "db_20260205_030000.sql.gz");
+	ck_assert_ptr_null(qb_catalog_before(cat, qb_catalog_before(cat, b)));
+	ck_assert_ptr_null(qb_catalog_before(cat, qb_catalog_latest(cat, QB_KIND_MINIO)));
 	qb_catalog_free(cat);
 
 	ck_assert_int_eq(qb_catalog_scan(&cat, "/nonexistent/qbackup", &err), QB_ENOTFOUND);

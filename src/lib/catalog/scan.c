@@ -273,6 +273,15 @@ const struct qb_backup *qb_catalog_latest(const struct qb_catalog *cat, enum qb_
 	return &cat->list[kind][0];
 }
 
+const struct qb_backup *qb_catalog_before(const struct qb_catalog *cat, const struct qb_backup *b)
+{
+	const struct qb_backup *v = cat->list[b->kind];
+	size_t n = cat->count[b->kind];
+
+	/* The list is newest first, and b one of its entries. */
+	return b >= v && b + 1 < v + n ? b + 1 : NULL;
+}
+
 size_t qb_catalog_warn_unreadable(const struct qb_catalog *cat)
 {
 	const struct qb_backup *v = cat->list[QB_KIND_MINIO];
