@@ -1562,6 +1562,61 @@ START_TEST(listing_cycling_tokens)
 }
 END_TEST
 
+/* Waits, without running the pool, until the server has answered the request for the
+ * second page: the pooled listing must have sent it by itself. */
+struct ahead {
+	const struct fault *f;
+	unsigned seen;
+	bool second_page_asked;
+};
+
+static int look_ahead(void *ud, const struct qb_s3_object *o, struct qb_err *err)
+{
+	struct ahead *a = ud;
+
+	(void)o;
+	(void)err;
+	if (++a->seen != 90)
+		return QB_OK;
+	for (int i = 0; i < 500 && !a->second_page_asked; i++) {
+		a->second_page_asked = fault_count(a->f, "ok GET /it-ahead?continuation-token") == 1;
+		if (!a->second_page_asked)
+			usleep(10 * 1000);
+	}
+	return QB_OK;
+}
+
+/* A caller that only links files never runs the pool: the next page still goes out while
+ * it works through the current one (an unchanged re-run then waits for one page less). */
+START_TEST(listing_asks_for_next_page_early)
+{
+	struct qb_s3 *s3 = client(moto()), *via;
+	struct qb_s3_pool *pool = NULL;
+	char *dir = tu_tmpdir();
+	const char *args[] = { NULL };
+	struct qb_err err = { 0 };
+	struct fault f;
+	struct ahead a = { &f, 0, false };
+
+	make_bucket(s3, "it-ahead");
+	seed_bulk(s3, dir, "it-ahead", "d", 130, 10);
+	fault_start(&f, dir, args);
+	via = client(f.url);
+	ck_assert_int_eq(qb_s3_pool_new(&pool, via, 0, &err), QB_OK);
+	ck_assert_msg(qb_s3_pool_list_objects(pool, "it-ahead", NULL, look_ahead, &a, &err) ==
+		      QB_OK, "%s", err.msg);
+	ck_assert_uint_eq(a.seen, 130);
+	ck_assert_msg(a.second_page_asked, "the second page was not asked for during the first");
+	ck_assert_int_eq(fault_count(&f, "ok GET /it-ahead?"), 2);
+	qb_s3_pool_free(pool);
+	fault_stop(&f);
+	qb_s3_free(via);
+	qb_s3_free(s3);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(settings_errors)
 {
 	char *dir = tu_tmpdir();
@@ -1650,6 +1705,7 @@ Suite *suite_it_minio(void)
 	tcase_add_test(tc, retries_503_drops_and_bad_bodies);
 	tcase_add_test(tc, listing_without_new_token);
 	tcase_add_test(tc, listing_cycling_tokens);
+	tcase_add_test(tc, listing_asks_for_next_page_early);
 	tcase_add_test(tc, mirror_refuses_shrunk_object);
 	tcase_add_test(tc, restore_refuses_symlinked_folder);
 	tcase_add_test(tc, settings_errors);

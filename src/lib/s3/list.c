@@ -9,6 +9,12 @@
  * the time of a listing request (a tenth of a second or more per thousand
  * keys).  The first page of a pooled listing is small, so that the first
  * transfers start sooner.
+ *
+ * Asking for the next page only queues it: the request goes out when the
+ * pool runs.  A caller that downloads runs the pool on every submit; one
+ * that only links files from the previous snapshot never does, so the pool
+ * is run, without waiting, when the next page is queued and every KICK_KEYS
+ * keys of the current one (the connection first, then the request).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +23,7 @@
 
 #define PAGE_KEYS "1000"
 #define FIRST_POOL_PAGE_KEYS "100"
+#define KICK_KEYS 64
 
 static int page_req(struct s3_req *r, const char *bucket, const char *prefix, const char *token,
 		    const char *max_keys, struct qb_err *err)
@@ -205,11 +212,32 @@ static int fetch_wait(struct qb_s3_pool *p, struct fetch *f, struct qb_err *err)
 	return f->rc;
 }
 
+/* The caller's function, with the pool run every KICK_KEYS keys. */
+struct kicked {
+	struct qb_s3_pool *pool;
+	qb_s3_object_fn fn;
+	void *ud;
+	unsigned n;
+};
+
+static int kicked_object(void *ud, const struct qb_s3_object *o, struct qb_err *err)
+{
+	struct kicked *k = ud;
+
+	if (++k->n % KICK_KEYS == 0) {
+		int rc = qb_s3_pool_step(k->pool, 0, err);
+		if (rc)
+			return rc;
+	}
+	return k->fn(k->ud, o, err);
+}
+
 int qb_s3_pool_list_objects(struct qb_s3_pool *p, const char *bucket, const char *prefix,
 			    qb_s3_object_fn fn, void *ud, struct qb_err *err)
 {
 	struct fetch *f = calloc(1, sizeof(*f));
 	struct token_watch watch = { 0 };
+	struct kicked kick = { p, fn, ud, 0 };
 	char *token = NULL;
 	int rc;
 
@@ -227,10 +255,10 @@ int qb_s3_pool_list_objects(struct qb_s3_pool *p, const char *bucket, const char
 		if (!rc)
 			rc = take_token(&page, &watch, bucket, &next, err);
 		/* The page is parsed into its own memory: the body can take the next one. */
-		if (!rc && next)
-			rc = fetch_start(p, f, bucket, prefix, next, PAGE_KEYS, err);
+		if (!rc && next && !(rc = fetch_start(p, f, bucket, prefix, next, PAGE_KEYS, err)))
+			rc = qb_s3_pool_step(p, 0, err);
 		if (!rc)
-			rc = each(&page, bucket, fn, ud, err);
+			rc = each(&page, bucket, kicked_object, &kick, err);
 		qb_s3_page_release(&page);
 		free(token);
 		token = next;
