@@ -100,6 +100,16 @@ int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool
 		     const struct qb_progress_cb *progress, struct qb_minio_stats *st,
 		     struct qb_err *err);
 
+/* The same for a part of the snapshot: only is "BUCKET" or "BUCKET/PREFIX" (a plain start
+ * of keys, as in S3; NULL: everything).  Other buckets and keys are not touched, on the
+ * server either: delete_extra deletes only the objects under the part.  A part that is
+ * not a bucket of the snapshot, or holds no object of it, is refused (QB_ENOTFOUND)
+ * before anything is sent. */
+int qb_minio_restore_part(const struct qb_config *cfg, const char *snapshot_dir,
+			  const char *only, bool delete_extra,
+			  const struct qb_progress_cb *progress, struct qb_minio_stats *st,
+			  struct qb_err *err);
+
 /* Count objects and bytes of a snapshot (from its index when present, else by walking
  * its bucket folders), reading no object file. */
 int qb_minio_snapshot_info(const char *snapshot_dir, uint64_t *objects, uint64_t *bytes,

@@ -3,7 +3,7 @@
  *
  *	qrestore --list [--json]
  *	qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]
- *	qrestore --minio DIR [--delete] [--yes]
+ *	qrestore --minio DIR [--only BUCKET[/PREFIX]] [--delete] [--yes]
  *	qrestore --code FILE --to DIR
  *	qrestore --latest [--target-db NAME] [--delete] [--yes] [--terminate-connections]
  *
@@ -34,13 +34,14 @@
 static const char usage[] =
 	"usage: qrestore --list [--json]\n"
 	"       qrestore --db FILE [--target-db NAME] [--yes] [--terminate-connections]\n"
-	"       qrestore --minio DIR [--delete] [--yes]\n"
+	"       qrestore --minio DIR [--only BUCKET[/PREFIX]] [--delete] [--yes]\n"
 	"       qrestore --code FILE --to DIR\n"
 	"       qrestore --latest [--target-db NAME] [--delete] [--yes] [--terminate-connections]\n"
 	"options: --config FILE, -q, -v, --version\n";
 
 struct args {
 	const char *config, *db, *minio, *code, *to, *target_db;
+	const char *only;      /* --minio: a bucket, or a bucket/prefix, of the snapshot */
 	bool list, json, latest, yes, delete_extra, terminate;
 	int verbosity;
 	uint64_t damaged;      /* after --minio: objects left out, their file damaged */
@@ -90,6 +91,7 @@ static int parse(int argc, char **argv, struct args *a)
 		{ "target-db", required_argument, NULL, 'T' }, { "latest", no_argument, NULL, 'l' },
 		{ "yes", no_argument, NULL, 'y' }, { "delete", no_argument, NULL, 'D' },
 		{ "terminate-connections", no_argument, NULL, 'X' }, { "config", required_argument, NULL, 'c' },
+		{ "only", required_argument, NULL, 'O' },
 		{ "quiet", no_argument, NULL, 'q' }, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
@@ -110,6 +112,7 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'y': a->yes = true; break;
 		case 'D': a->delete_extra = true; break;
 		case 'X': a->terminate = true; break;
+		case 'O': a->only = optarg; break;
 		case 'c': a->config = optarg; break;
 		case 'q': a->verbosity = 0; break;
 		case 'v': a->verbosity = 2; break;
@@ -121,7 +124,11 @@ static int parse(int argc, char **argv, struct args *a)
 	modes = a->list + !!a->db + !!a->minio + !!a->code + a->latest;
 	if (a->code && !a->to)
 		fputs("qrestore: --code needs --to DIR (a new or empty folder to extract into)\n", stderr);
-	if (optind != argc || modes != 1 || (a->code && !a->to) || (a->to && !a->code)) {
+	/* Refused, not warned: --latest with it would restore every document. */
+	if (a->only && !a->minio)
+		fputs("qrestore: --only is for --minio (a part of one snapshot)\n", stderr);
+	if (optind != argc || modes != 1 || (a->code && !a->to) || (a->to && !a->code) ||
+	    (a->only && !a->minio)) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -287,21 +294,51 @@ static void endpoint(struct cli *c, char *buf, size_t len)
 	qb_s3_conf_release(&conf);
 }
 
+/* s as one word for a shell, in single quotes (a prefix may hold spaces or a quote:
+ * "dossiers/d'Arc/"), cut short rather than overflow. */
+static void shell_word(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+
+	if (n < 3) {
+		if (n)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '\'';
+	for (; *s && o + 6 < n; s++) {
+		if (*s == '\'') {
+			memcpy(out + o, "'\\''", 4);
+			o += 4;
+		} else {
+			out[o++] = *s;
+		}
+	}
+	out[o++] = '\'';
+	out[o] = '\0';
+}
+
 static int restore_minio(struct cli *c, struct args *a, const char *arg, bool confirmed)
 {
 	struct qb_minio_stats st;
 	struct qb_err err = { 0 };
-	char *path = NULL;
+	char *path = NULL, part[512] = "", word[512], again[560] = "";
 	int rc = resolve(c, arg, &path);
 
 	memset(&st, 0, sizeof(st));
 	if (rc)
 		return rc;
+	if (a->only) {
+		snprintf(part, sizeof(part), " (only %s)", a->only);
+		shell_word(a->only, word, sizeof(word));
+		snprintf(again, sizeof(again), " --only %s", word);
+	}
 	if (!confirmed && a->delete_extra) {
-		char q[1024], url[512];
+		char q[1536], url[512];
 		endpoint(c, url, sizeof(url));
-		snprintf(q, sizeof(q), "Restore %s to %s, and DELETE the objects there that are "
-			 "not in it?", arg, url);
+		snprintf(q, sizeof(q), "Restore %s%s to %s, and DELETE the objects there%s%s that "
+			 "are not in it?", arg, part, url, a->only ? " under " : "",
+			 a->only ? a->only : "");
 		if (!cli_confirm(c, q, a->yes, &err))
 			rc = err.code;
 	}
@@ -310,12 +347,13 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 		return rc;
 	}
 	if (!rc) {
-		static char note[768];
+		static char note[1536];
 		snprintf(note, sizeof(note), "stopped%s; the objects sent so far are in place: run "
-			 "qrestore --minio %s to finish (identical objects are skipped)",
-			 a->db_restored ? " after the database was restored" : "", arg);
+			 "qrestore --minio %s%s to finish (identical objects are skipped)",
+			 a->db_restored ? " after the database was restored" : "", arg, again);
 		stop_quit_note(note);
-		rc = qb_minio_restore(c->cfg, path, a->delete_extra, &c->progress, &st, &err);
+		rc = qb_minio_restore_part(c->cfg, path, a->only, a->delete_extra, &c->progress,
+					   &st, &err);
 		stop_quit_note("stopped");
 	}
 	a->damaged = rc == QB_ECORRUPT && st.finished ? st.damaged : 0;
@@ -324,7 +362,7 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 		if (a->damaged)
 			snprintf(left, sizeof(left), ", %llu NOT restored (damaged)",
 				 (unsigned long long)a->damaged);
-		cli_line(stdout, "restored %s: %llu objects uploaded, %llu already identical, %llu deleted%s in %.1f s", arg,
+		cli_line(stdout, "restored %s%s: %llu objects uploaded, %llu already identical, %llu deleted%s in %.1f s", arg, part,
 		       (unsigned long long)st.fetched, (unsigned long long)st.skipped,
 		       (unsigned long long)st.deleted, left, st.seconds);
 	}

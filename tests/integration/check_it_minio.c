@@ -1233,6 +1233,118 @@ START_TEST(restore_mc_mirror_folder)
 }
 END_TEST
 
+/* The ETag of bucket/key on the server, or "" when it is not there. */
+static char *etag_of(struct qb_s3 *s3, const char *bucket, const char *key)
+{
+	struct qb_s3_result res;
+	struct qb_err err = { 0 };
+	int rc = qb_s3_head_object(s3, bucket, key, &res, &err);
+
+	ck_assert_msg(rc == QB_OK || rc == QB_ENOTFOUND, "%s", err.msg);
+	return strdup(rc == QB_OK ? res.etag : "");
+}
+
+static void assert_etag(struct qb_s3 *s3, const char *bucket, const char *key, const char *want)
+{
+	char *got = etag_of(s3, bucket, key);
+
+	ck_assert_msg(!strcmp(got, want), "%s/%s: ETag '%s', not '%s'", bucket, key, got, want);
+	free(got);
+}
+
+/* --only: one bucket, or the keys under a prefix of one, come back; nothing else on the
+ * server changes, even with --delete; a part the snapshot does not hold is refused. */
+START_TEST(restore_part)
+{
+	struct qb_s3 *s3 = client(moto());
+	char *dir = tu_tmpdir(), *sd, *a1, *ab, *b1_new, *p = NULL;
+	struct qb_config *cfg = config(moto(), dir, "it-part,it-part2");
+	struct qb_minio_stats st;
+	struct qb_err err = { 0 };
+	const char *keys[] = { "a/1.txt", "a/2.txt", "a/sub/3.txt", "ab.txt", "b/1.txt", NULL };
+
+	make_bucket(s3, "it-part");
+	make_bucket(s3, "it-part2");
+	for (int i = 0; keys[i]; i++) {
+		char *c = content(keys[i], 100 + (size_t)i, 0);
+		put(s3, "it-part", keys[i], c, 100 + (size_t)i, NULL);
+		free(c);
+	}
+	put(s3, "it-part2", "x.txt", "x", 1, NULL);
+	ck_assert_msg(qb_minio_backup(cfg, dir, "20240707_070707", NULL, &st, &err) == QB_OK, "%s",
+		      err.msg);
+	sd = snap(dir, "20240707_070707");
+	a1 = etag_of(s3, "it-part", "a/1.txt");
+	ab = etag_of(s3, "it-part", "ab.txt");
+	/* After the backup: a/1.txt deleted, b/1.txt changed, a/new.txt and b/new.txt added,
+	 * ab.txt changed (it starts with "a", not with "a/"), it-part2 emptied. */
+	ck_assert_int_eq(qb_s3_delete_object(s3, "it-part", "a/1.txt", &err), QB_OK);
+	put(s3, "it-part", "b/1.txt", "changed", 7, NULL);
+	put(s3, "it-part", "ab.txt", "changed too", 11, NULL);
+	put(s3, "it-part", "a/new.txt", "new", 3, NULL);
+	put(s3, "it-part", "b/new.txt", "new", 3, NULL);
+	ck_assert_int_eq(qb_s3_delete_object(s3, "it-part2", "x.txt", &err), QB_OK);
+	b1_new = etag_of(s3, "it-part", "b/1.txt");
+	free(ab);
+	ab = etag_of(s3, "it-part", "ab.txt");
+
+	ck_assert_msg(qb_minio_restore_part(cfg, sd, "it-part/a/", true, NULL, &st, &err) ==
+		      QB_OK, "%s", err.msg);
+	ck_assert_uint_eq(st.objects, 3);
+	ck_assert_uint_eq(st.uploaded, 1);
+	ck_assert_uint_eq(st.skipped, 2);
+	ck_assert_uint_eq(st.deleted, 1);
+	ck_assert_uint_eq(st.buckets, 1);
+	assert_etag(s3, "it-part", "a/1.txt", a1);
+	assert_etag(s3, "it-part", "a/new.txt", "");
+	assert_etag(s3, "it-part", "ab.txt", ab);
+	assert_etag(s3, "it-part", "b/1.txt", b1_new);
+	ck_assert_str_ne(b1_new, "");
+	assert_etag(s3, "it-part", "b/new.txt", "22af645d1859cb5ca6da0c484f1f37ea"); /* "new" */
+	assert_etag(s3, "it-part2", "x.txt", "");
+
+	/* A whole bucket: the other one still untouched. */
+	ck_assert_msg(qb_minio_restore_part(cfg, sd, "it-part2", false, NULL, &st, &err) ==
+		      QB_OK, "%s", err.msg);
+	ck_assert_uint_eq(st.uploaded, 1);
+	assert_etag(s3, "it-part2", "x.txt", "9dd4e461268c8034f5c8564e155c67a6"); /* "x" */
+	assert_etag(s3, "it-part", "b/1.txt", b1_new);
+
+	/* Refused before anything is sent: no such bucket in the snapshot, nothing under
+	 * the prefix (with --delete that would empty it on the server), not a bucket name. */
+	ck_assert_int_eq(qb_minio_restore_part(cfg, sd, "it-nope/a/", true, NULL, &st, &err),
+			 QB_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err.msg, "holds no bucket 'it-nope'"));
+	ck_assert_int_eq(qb_minio_restore_part(cfg, sd, "it-part/b/new", true, NULL, &st, &err),
+			 QB_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err.msg, "holds no object under 'it-part/b/new'"));
+	ck_assert_int_eq(qb_minio_restore_part(cfg, sd, "../x", false, NULL, &st, &err), QB_EARG);
+	assert_etag(s3, "it-part", "b/new.txt", "22af645d1859cb5ca6da0c484f1f37ea");
+
+	/* An `mc mirror` folder (no index): the same filter on its files. */
+	ck_assert_int_eq(tu_sh(NULL, "mkdir -p '%s/mc/it-part/a' '%s/mc/it-part/b' && "
+			       "printf old > '%s/mc/it-part/a/1.txt' && "
+			       "printf old > '%s/mc/it-part/b/1.txt'", dir, dir, dir, dir), 0);
+	ck_assert_int_ge(asprintf(&p, "%s/mc", dir), 0);
+	ck_assert_msg(qb_minio_restore_part(cfg, p, "it-part/a", false, NULL, &st, &err) ==
+		      QB_OK, "%s", err.msg);
+	ck_assert_uint_eq(st.objects, 1);
+	ck_assert_uint_eq(st.uploaded, 1);
+	assert_etag(s3, "it-part", "a/1.txt", "149603e6c03516362a8da23f624db945"); /* "old" */
+	assert_etag(s3, "it-part", "b/1.txt", b1_new);
+
+	free(p);
+	free(a1);
+	free(ab);
+	free(b1_new);
+	free(sd);
+	qb_config_free(cfg);
+	qb_s3_free(s3);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* ---- Faults ---- */
 
 START_TEST(server_dies_mid_mirror)
@@ -1701,6 +1813,7 @@ Suite *suite_it_minio(void)
 	tcase_add_test(tc, mirror_incremental);
 	tcase_add_test(tc, restore_round_trip);
 	tcase_add_test(tc, restore_mc_mirror_folder);
+	tcase_add_test(tc, restore_part);
 	tcase_add_test(tc, server_dies_mid_mirror);
 	tcase_add_test(tc, retries_503_drops_and_bad_bodies);
 	tcase_add_test(tc, listing_without_new_token);

@@ -979,13 +979,36 @@ START_TEST(latest_delete_asks_and_busy_database_refused_early)
 	ck_assert_int_eq(tu_sh(&out, "cd '%s' && ls -d minio_*", e->backups), 0);
 	out[strcspn(out, "\n")] = '\0';
 	{
-		char *args = NULL;
+		char *args = NULL, *snap;
 		ck_assert_int_ge(asprintf(&args, "--minio %s/ --yes", out), 0);
 		free(out);
 		rc = qr(&out, e, args);
 		ck_assert_msg(rc == 0 && strstr(out, "already identical"), "a name ending in '/' (%d): %s", rc, out);
 		free(args);
+		/* --only: the question and the last line name the part; --latest refuses it. */
+		free(out);
+		ck_assert_int_eq(tu_sh(&out, "cd '%s' && ls -d minio_*", e->backups), 0);
+		out[strcspn(out, "\n")] = '\0';
+		snap = out;
+		out = NULL;
+		ck_assert_int_ge(asprintf(&args, "--minio %s --only %s/client1/ --delete", snap,
+					  e->bucket), 0);
+		rc = qr(&out, e, args);
+		ck_assert_msg(rc == 5 && strstr(out, "DELETE the objects there under ") &&
+			      strstr(out, "/client1/ that are not in it"), "--only --delete (%d): %s", rc, out);
+		free(args);
+		free(out);
+		ck_assert_int_ge(asprintf(&args, "--minio %s --only %s/client1/ --delete --yes", snap,
+					  e->bucket), 0);
+		free(snap);
+		rc = qr(&out, e, args);
+		ck_assert_msg(rc == 0 && strstr(out, "/client1/): 0 objects uploaded, 1 already identical, "
+						 "0 deleted"), "--only (%d): %s", rc, out);
+		free(args);
 	}
+	free(out);
+	rc = qr(&out, e, "--latest --only x --yes");
+	ck_assert_msg(rc == 2 && strstr(out, "--only is for --minio"), "--latest --only (%d): %s", rc, out);
 	free(out);
 
 	/* The question names the database, both servers and the deletion; without a

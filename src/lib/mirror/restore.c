@@ -11,6 +11,10 @@
  * With delete_extra, both streams must really be in key order, or an
  * object could be deleted that a later line restores concurrently: the
  * order is checked and a violation stops the restore.
+ *
+ * A part of a snapshot ("bucket" or "bucket/prefix") is the same merge on
+ * fewer keys: the local stream skips the other keys, the server is listed
+ * under the prefix only, and the other buckets are not touched.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +46,8 @@ struct rest {
 	struct mx_progress prog;
 	int root_fd;
 	bool delete_extra;
+	char *only_bucket;        /* NULL: the whole snapshot */
+	const char *only_prefix;  /* keys of only_bucket that start with it ("": all) */
 	uint64_t total_objects, total_bytes;
 	const char *bucket;
 
@@ -120,6 +126,13 @@ static int index_next(struct rest *r, struct mx_reader *rd, struct mx_entry *e, 
 	}
 }
 
+/* Whether the object (bucket, key) is in the part being restored. */
+static bool wanted(const struct rest *r, const char *bucket, const char *key)
+{
+	return !r->only_bucket || (!strcmp(bucket, r->only_bucket) &&
+				   !strncmp(key, r->only_prefix, strlen(r->only_prefix)));
+}
+
 static int failed(struct rest *r, struct qb_err *err)
 {
 	if (r->fail_rc && err)
@@ -180,8 +193,10 @@ static int local_next(struct rest *r, struct qb_err *err)
 	local_clear(l);
 	if (r->idx) {
 		const struct mx_entry *e = &r->ie;
-		/* Lines of buckets skipped (not valid names) come before this one's. */
-		while (r->idx_got && strcmp(e->bucket, r->bucket) < 0)
+		/* Lines of buckets skipped (not valid names, or not asked for) come before
+		 * this one's; keys outside the part asked for are passed over. */
+		while (r->idx_got && (strcmp(e->bucket, r->bucket) < 0 ||
+				      (!strcmp(e->bucket, r->bucket) && !wanted(r, e->bucket, e->key))))
 			if ((rc = index_next(r, r->idx, &r->ie, &r->idx_got, true, err)))
 				return rc;
 		if (!r->idx_got || strcmp(e->bucket, r->bucket))
@@ -205,8 +220,10 @@ static int local_next(struct rest *r, struct qb_err *err)
 	} else if (r->walk) {
 		const char *rel;
 		bool got;
-		if ((rc = mx_walk_next(r->walk, &rel, &l->size, NULL, &got, err)) || !got)
-			return rc;
+		do
+			if ((rc = mx_walk_next(r->walk, &rel, &l->size, NULL, &got, err)) || !got)
+				return rc;
+		while (!wanted(r, r->bucket, rel));
 		l->key = qb_strdup(rel);
 		l->path = qb_asprintf("%s/%s", r->bucket, rel);
 		l->etag = qb_strdup("");
@@ -576,7 +593,7 @@ static int restore_bucket(struct rest *r, const char *bucket, struct qb_err *err
 	if (!rc)
 		rc = local_next(r, err);
 	if (!rc)
-		rc = qb_s3_pool_list_objects(r->pool, bucket, NULL, on_server, r, err);
+		rc = qb_s3_pool_list_objects(r->pool, bucket, r->only_prefix, on_server, r, err);
 	while (!rc && r->cur.got)
 		rc = settle_local(r, NULL, err);
 	if (!rc)
@@ -611,8 +628,10 @@ static int gather(struct rest *r, char ***names, unsigned *n, struct qb_err *err
 			rc = index_next(r, pre, &e, &got, false, err);
 			if (rc || !got)
 				break;
-			r->total_objects++;
-			r->total_bytes += e.size;
+			if (wanted(r, e.bucket, e.key)) {
+				r->total_objects++;
+				r->total_bytes += e.size;
+			}
 			if (last && !strcmp(last, e.bucket))
 				continue;
 			if (last && strcmp(last, e.bucket) > 0) {
@@ -655,6 +674,57 @@ static int gather(struct rest *r, char ***names, unsigned *n, struct qb_err *err
 	return QB_OK;
 }
 
+/* "bucket" or "bucket/prefix" into r.  A prefix is a plain start of keys, as in S3. */
+static int set_part(struct rest *r, const char *only, struct qb_err *err)
+{
+	const char *slash = strchr(only, '/');
+
+	r->only_bucket = slash ? qb_strndup(only, (size_t)(slash - only)) : qb_strdup(only);
+	r->only_prefix = slash ? slash + 1 : "";
+	if (!r->only_bucket)
+		return qb_err_set(err, QB_ENOMEM, "out of memory");
+	if (!mx_bucket_name_ok(r->only_bucket))
+		return qb_err_set(err, QB_EARG, "'%s' does not start with a bucket name (BUCKET or "
+				  "BUCKET/PREFIX)", only);
+	return QB_OK;
+}
+
+/* The part asked for must be a bucket of the snapshot and hold an object: a typo would
+ * otherwise restore nothing, and with delete_extra empty that prefix on the server. */
+static int check_part(struct rest *r, char **buckets, unsigned nb, const char *dir,
+		      struct qb_err *err)
+{
+	struct mx_walk *w = NULL;
+	bool known = false;
+	int rc = QB_OK;
+
+	for (unsigned i = 0; i < nb && !known; i++)
+		known = !strcmp(buckets[i], r->only_bucket);
+	if (!known)
+		return qb_err_set(err, QB_ENOTFOUND, "'%s' holds no bucket '%s'", dir,
+				  r->only_bucket);
+	if (!r->idx) {
+		/* Without an index gather() counted nothing: count the part's files. */
+		rc = mx_walk_open(&w, r->root_fd, r->only_bucket, err);
+		while (!rc) {
+			const char *rel;
+			uint64_t size;
+			bool got;
+			if ((rc = mx_walk_next(w, &rel, &size, NULL, &got, err)) || !got)
+				break;
+			if (wanted(r, r->only_bucket, rel)) {
+				r->total_objects++;
+				r->total_bytes += size;
+			}
+		}
+		mx_walk_free(w);
+	}
+	if (!rc && !r->total_objects)
+		rc = qb_err_set(err, QB_ENOTFOUND, "'%s' holds no object under '%s/%s'", dir,
+				r->only_bucket, r->only_prefix);
+	return rc;
+}
+
 static char *resolve(const struct qb_config *cfg, const char *dir)
 {
 	struct stat st;
@@ -691,6 +761,14 @@ int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool
 		     const struct qb_progress_cb *progress_cb, struct qb_minio_stats *st,
 		     struct qb_err *err)
 {
+	return qb_minio_restore_part(cfg, snapshot_dir, NULL, delete_extra, progress_cb, st, err);
+}
+
+int qb_minio_restore_part(const struct qb_config *cfg, const char *snapshot_dir,
+			  const char *only, bool delete_extra,
+			  const struct qb_progress_cb *progress_cb, struct qb_minio_stats *st,
+			  struct qb_err *err)
+{
 	struct rest r;
 	struct qb_s3_conf conf;
 	char *dir = NULL, **buckets = NULL;
@@ -705,6 +783,8 @@ int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool
 	r.root_fd = -1;
 	r.delete_extra = delete_extra;
 	mx_progress_init(&r.prog, progress_cb, "restore");
+	if (only && (rc = set_part(&r, only, err)))
+		goto out;
 	dir = resolve(cfg, snapshot_dir);
 	if (!dir) {
 		rc = qb_err_set(err, QB_ENOTFOUND, "no snapshot folder '%s'", snapshot_dir);
@@ -730,6 +810,8 @@ int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool
 	}
 	if (!rc)
 		rc = gather(&r, &buckets, &nb, err);
+	if (!rc && r.only_bucket)
+		rc = check_part(&r, buckets, nb, dir, err);
 	if (!rc && r.idx)
 		rc = index_next(&r, r.idx, &r.ie, &r.idx_got, true, err);
 	if (rc)
@@ -737,9 +819,12 @@ int qb_minio_restore(const struct qb_config *cfg, const char *snapshot_dir, bool
 	if ((rc = qb_s3_conf_load(&conf, cfg, err)) || (rc = qb_s3_new(&r.s3, &conf, err)) ||
 	    (rc = qb_s3_pool_new(&r.pool, r.s3, 0, err)))
 		goto out;
-	qb_log(QB_LOG_INFO, "restoring '%s' to %s%s", dir, conf.url,
+	qb_log(QB_LOG_INFO, "restoring '%s'%s%s%s to %s%s", dir, only ? " (only '" : "",
+	       only ? only : "", only ? "')" : "", conf.url,
 	       delete_extra ? ", deleting objects not in the snapshot" : "");
 	for (unsigned i = 0; i < nb && !rc; i++) {
+		if (r.only_bucket && strcmp(buckets[i], r.only_bucket))
+			continue;
 		if (!mx_bucket_name_ok(buckets[i])) {
 			qb_log(QB_LOG_WARN, "skipping folder '%s': not a bucket name", buckets[i]);
 			st->warnings++;
@@ -756,6 +841,7 @@ out:
 	mx_reader_free(r.idx);
 	free(r.last_local);
 	free(r.last_server);
+	free(r.only_bucket);
 	if (r.root_fd >= 0)
 		close(r.root_fd);
 	mx_free_names(buckets, nb);
