@@ -295,15 +295,15 @@ static void endpoint(struct cli *c, char *buf, size_t len)
 }
 
 /* s as one word for a shell, in single quotes (a prefix may hold spaces or a quote:
- * "dossiers/d'Arc/"), cut short rather than overflow. */
-static void shell_word(const char *s, char *out, size_t n)
+ * "dossiers/d'Arc/"); false when it does not fit in n bytes. */
+static bool shell_word(const char *s, char *out, size_t n)
 {
 	size_t o = 0;
 
 	if (n < 3) {
 		if (n)
 			out[0] = '\0';
-		return;
+		return false;
 	}
 	out[o++] = '\'';
 	for (; *s && o + 6 < n; s++) {
@@ -316,6 +316,7 @@ static void shell_word(const char *s, char *out, size_t n)
 	}
 	out[o++] = '\'';
 	out[o] = '\0';
+	return !*s;
 }
 
 static int restore_minio(struct cli *c, struct args *a, const char *arg, bool confirmed)
@@ -330,8 +331,11 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 		return rc;
 	if (a->only) {
 		snprintf(part, sizeof(part), " (only %s)", a->only);
-		shell_word(a->only, word, sizeof(word));
-		snprintf(again, sizeof(again), " --only %s", word);
+		/* A part cut short would name a wider one: then no text to copy. */
+		if (shell_word(a->only, word, sizeof(word)))
+			snprintf(again, sizeof(again), " --only %s", word);
+		else
+			snprintf(again, sizeof(again), " with the same --only");
 	}
 	if (!confirmed && a->delete_extra) {
 		char q[1536], url[512];

@@ -28,6 +28,7 @@ meets its faults before it goes through:
     --stuck-listing  answer every ListObjectsV2 with the first page, marked
                    truncated, and the same NextContinuationToken ("stuck")
     --cycling-listing  the same, with the tokens "c1", "c2", "c1", "c2"... in turn
+    --ignore-prefix  answer every ListObjectsV2 as if it had no prefix parameter
     --match TEXT   apply the faults only to requests whose path contains TEXT
     --log FILE     append "<what> <method> <path>" per request (what: ok, 503, ...)
 
@@ -62,6 +63,7 @@ def main():
     ap.add_argument("--die-after", type=int, default=0)
     ap.add_argument("--stuck-listing", action="store_true")
     ap.add_argument("--cycling-listing", action="store_true")
+    ap.add_argument("--ignore-prefix", action="store_true")
     ap.add_argument("--match", default="")
     ap.add_argument("--log", default="")
     opt = ap.parse_args()
@@ -138,6 +140,14 @@ def main():
             stuck = faulty and (opt.stuck_listing or opt.cycling_listing) and \
                 self.command == "GET" and \
                 "list-type=2" in path
+            if faulty and opt.ignore_prefix and self.command == "GET" and "list-type=2" in path:
+                u = urllib.parse.urlsplit(path)
+                q = [(k, v) for k, v in urllib.parse.parse_qsl(u.query, keep_blank_values=True)
+                     if k != "prefix"]
+                path = u.path + "?" + urllib.parse.urlencode(q)
+                what_prefix = "noprefix"
+            else:
+                what_prefix = ""
             if stuck:
                 # Always the first page: moto would refuse the made-up token.  moto does not
                 # check signatures, so the changed query goes through.
@@ -177,6 +187,8 @@ def main():
                               next_token(), text)
                 data = text.encode()
                 what = "stuck"
+            if what_prefix and what == "ok":
+                what = what_prefix
             cut = faulty and ok_get and first_ok <= opt.truncate
             if cut:
                 what = "truncate"

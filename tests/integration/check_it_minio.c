@@ -1333,6 +1333,27 @@ START_TEST(restore_part)
 	assert_etag(s3, "it-part", "a/1.txt", "149603e6c03516362a8da23f624db945"); /* "old" */
 	assert_etag(s3, "it-part", "b/1.txt", b1_new);
 
+	/* A server that ignores the prefix and lists the whole bucket: --delete still
+	 * touches nothing outside the part. */
+	{
+		const char *args[] = { "--ignore-prefix", NULL };
+		struct qb_config *via;
+		struct fault f;
+
+		fault_start(&f, dir, args);
+		via = config(f.url, dir, "it-part");
+		ck_assert_msg(qb_minio_restore_part(via, sd, "it-part/a/", true, NULL, &st, &err) ==
+			      QB_OK, "%s", err.msg);
+		ck_assert_int_eq(fault_count(&f, "noprefix GET"), 1);
+		ck_assert_uint_eq(st.deleted, 0);
+		ck_assert_uint_eq(st.uploaded, 1);   /* a/1.txt, "old" above */
+		assert_etag(s3, "it-part", "a/1.txt", a1);
+		assert_etag(s3, "it-part", "b/new.txt", "22af645d1859cb5ca6da0c484f1f37ea");
+		assert_etag(s3, "it-part", "ab.txt", ab);
+		fault_stop(&f);
+		qb_config_free(via);
+	}
+
 	free(p);
 	free(a1);
 	free(ab);

@@ -552,6 +552,9 @@ static int on_server(void *ud, const struct qb_s3_object *o, struct qb_err *err)
 	struct rest *r = ud;
 	int rc = failed(r, err);
 
+	/* A server that ignored the prefix: what is outside the part is not ours to touch. */
+	if (!rc && !wanted(r, r->bucket, o->key))
+		return QB_OK;
 	if (!rc)
 		rc = check_order(r, &r->last_server, o->key, "listing", err);
 	while (!rc && r->cur.got && strcmp(r->cur.key, o->key) < 0)
