@@ -14,6 +14,7 @@
 #ifndef QB_BUF_H
 #define QB_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "qb/error.h"
@@ -39,5 +40,9 @@ char *qb_buf_detach(struct qb_buf *b);
 char *qb_strdup(const char *s);
 char *qb_strndup(const char *s, size_t n);
 char *qb_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* s in single quotes as one shell word ("it's" gives 'it'\''s') into out (n bytes);
+ * false when it did not fit: out then holds a cut, wider word not to be offered. */
+bool qb_shell_word(const char *s, char *out, size_t n);
 
 #endif

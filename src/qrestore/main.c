@@ -294,31 +294,6 @@ static void endpoint(struct cli *c, char *buf, size_t len)
 	qb_s3_conf_release(&conf);
 }
 
-/* s as one word for a shell, in single quotes (a prefix may hold spaces or a quote:
- * "dossiers/d'Arc/"); false when it does not fit in n bytes. */
-static bool shell_word(const char *s, char *out, size_t n)
-{
-	size_t o = 0;
-
-	if (n < 3) {
-		if (n)
-			out[0] = '\0';
-		return false;
-	}
-	out[o++] = '\'';
-	for (; *s && o + 6 < n; s++) {
-		if (*s == '\'') {
-			memcpy(out + o, "'\\''", 4);
-			o += 4;
-		} else {
-			out[o++] = *s;
-		}
-	}
-	out[o++] = '\'';
-	out[o] = '\0';
-	return !*s;
-}
-
 static int restore_minio(struct cli *c, struct args *a, const char *arg, bool confirmed)
 {
 	struct qb_minio_stats st;
@@ -332,7 +307,7 @@ static int restore_minio(struct cli *c, struct args *a, const char *arg, bool co
 	if (a->only) {
 		snprintf(part, sizeof(part), " (only %s)", a->only);
 		/* A part cut short would name a wider one: then no text to copy. */
-		if (shell_word(a->only, word, sizeof(word)))
+		if (qb_shell_word(a->only, word, sizeof(word)))
 			snprintf(again, sizeof(again), " --only %s", word);
 		else
 			snprintf(again, sizeof(again), " with the same --only");

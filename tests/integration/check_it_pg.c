@@ -457,6 +457,8 @@ START_TEST(leftover_scratch_warned)
 	ck_assert_msg(rc == 0, "qrestore failed: %s", out);
 	ck_assert_msg(strstr(out, "\"qb_lo_qbrestore_20200101_000000\" is left by a restore that did not finish"),
 		      "the leftover is named: %s", out);
+	ck_assert_msg(strstr(out, "dropdb -h '") && strstr(out, " 'qb_lo_qbrestore_20200101_000000'"),
+		      "its dropdb, quoted for a shell: %s", out);
 	ck_assert_msg(!strstr(out, "qb_lo2_qbrestore"), "only this target's leftovers: %s", out);
 	free(out);
 	ck_assert_int_eq(tu_psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'qb\\_lo%qbrestore%';",

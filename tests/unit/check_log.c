@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qb/buf.h"
 #include "qb/log.h"
 
 static void *request_thread(void *arg)
@@ -149,6 +150,23 @@ static void keep_sink(void *ud, enum qb_level level, const char *msg)
 	snprintf(sunk, sizeof(sunk), "%s", msg);
 }
 
+/* The words of the commands a message offers: quoted for a shell, never cut short into
+ * another word. */
+START_TEST(shell_word_quotes_and_refuses_to_cut)
+{
+	char w[32];
+
+	ck_assert(qb_shell_word("docs/d'Arc/ $HOME", w, sizeof(w)));
+	ck_assert_str_eq(w, "'docs/d'\\''Arc/ $HOME'");
+	ck_assert(qb_shell_word("", w, sizeof(w)));
+	ck_assert_str_eq(w, "''");
+	ck_assert(!qb_shell_word("0123456789012345678901234567890123", w, sizeof(w)));
+	ck_assert_uint_lt(strlen(w), sizeof(w));
+	ck_assert(!qb_shell_word("x", w, 2));
+	ck_assert_str_eq(w, "");
+}
+END_TEST
+
 START_TEST(log_lines_are_printable)
 {
 	/* An S3 key, say: any bytes.  The sink and the tail get it escaped. */
@@ -183,6 +201,7 @@ Suite *suite_log(void)
 	tcase_add_test(tc, printable_escapes_invalid_utf8);
 	tcase_add_test(tc, printable_twice_and_short);
 	tcase_add_test(tc, log_lines_are_printable);
+	tcase_add_test(tc, shell_word_quotes_and_refuses_to_cut);
 	suite_add_tcase(s, tc);
 	return s;
 }

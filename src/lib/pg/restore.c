@@ -478,11 +478,17 @@ static void warn_leftovers(PGconn *c, const char *name)
 			 "pg_catalog.octet_length(datname) = $2::int AND "
 			 "datname ~ '_qbrestore_[0-9]{8}_[0-9]{6}$' ORDER BY datname",
 			 2, NULL, params, NULL, NULL, 0);
-	for (int i = 0; r && PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+	for (int i = 0; r && PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++) {
+		/* Names of at most 63 bytes and a host: each fits, quoted. */
+		char db[300], host[1100], user[300];
+		qb_shell_word(PQgetvalue(r, i, 0), db, sizeof(db));
+		qb_shell_word(PQhost(c), host, sizeof(host));
+		qb_shell_word(PQuser(c), user, sizeof(user));
 		qb_log(QB_LOG_WARN, "database \"%s\" is left by a restore that did not finish and may "
 		       "hold only part of a copy (never rename it into place); once no restore is "
-		       "running, drop it: dropdb -h '%s' -p %s -U '%s' \"%s\"", PQgetvalue(r, i, 0),
-		       PQhost(c), PQport(c), PQuser(c), PQgetvalue(r, i, 0));
+		       "running, drop it: dropdb -h %s -p %s -U %s %s", PQgetvalue(r, i, 0), host,
+		       PQport(c), user, db);
+	}
 	PQclear(r);
 	free(probe);
 }
